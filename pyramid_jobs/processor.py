@@ -1,0 +1,42 @@
+"""The base class every processor derives from: what it is called, what it takes, its steps."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class Processor:
+    """A unit of work on one uploaded file.
+
+    Subclasses set the class attributes and implement :meth:`process`. A processor needs neither
+    Pyramid nor Celery: it receives a context (see :class:`pyramid_jobs.context.JobContext`) and
+    returns a JSON-able dict, so it can be run and tested from a plain Python call.
+    """
+
+    name: ClassVar[str] = ""
+    extensions: ClassVar[tuple[str, ...]] = ()
+    media_types: ClassVar[tuple[str, ...]] = ()
+    steps: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+
+    def sniff(self, head: bytes) -> bool:
+        """Whether the first bytes of an upload look like this processor's format.
+
+        Called before a job is accepted, with up to 8 KiB of the file; a ``False`` answer turns the
+        upload away with ``422 content_mismatch``. The default accepts anything.
+        """
+        return True
+
+    def process(self, ctx: Any) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "extensions": list(self.extensions),
+            "media_types": list(self.media_types),
+            "steps": list(self.steps),
+            "description": self.description,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Processor {self.name}>"

@@ -1,0 +1,128 @@
+"""Step progress: cheap to report, throttled on its way to the store.
+
+A processor may call ``advance`` a million times: each call costs a few attribute updates and a
+clock read; the store sees at most one write per ``interval`` seconds, plus one at each step
+boundary. Every write also learns whether the job was cancelled, and checks the deadline, so a
+cancelled or overdue job stops at its next progress call.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .errors import JobCancelled, JobTimeLimit
+
+#: Called with a progress snapshot; answers True when the job was cancelled.
+Sink = Callable[[dict], bool]
+
+
+def percent_of(step: int, steps: int, current: float, total: float | None) -> float:
+    """``((step - 1) + current / total) / steps * 100``, each declared step an equal share."""
+    if steps <= 0 or step <= 0:
+        return 0.0
+    share = 0.0
+    if total:
+        share = min(max(current / total, 0.0), 1.0)
+    return round(min(((step - 1) + share) / steps * 100.0, 100.0), 2)
+
+
+class Progress:
+    """The state of one job's progress, and the throttle in front of its sink."""
+
+    def __init__(
+        self,
+        steps: tuple[str, ...] | list[str],
+        sink: Sink | None = None,
+        *,
+        interval: float = 0.5,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.steps = tuple(steps)
+        self.sink = sink
+        self.interval = interval
+        self.deadline = deadline
+        self.clock = clock
+        self.cancelled = False
+        self.step = 0
+        self.step_name: str | None = None
+        self.current: float = 0
+        self.total: float | None = None
+        self.message: str | None = None
+        self.next_write = 0.0
+
+    def snapshot(self) -> dict:
+        steps = len(self.steps)
+        return {
+            "step": self.step,
+            "steps": steps,
+            "step_name": self.step_name,
+            "current": self.current,
+            "total": self.total,
+            "percent": percent_of(self.step, steps, self.current, self.total),
+            "message": self.message,
+        }
+
+    def begin(self, name: str, total: float | None) -> None:
+        try:
+            index = self.steps.index(name) + 1
+        except ValueError:
+            raise ValueError(f"step {name!r} is not one of the processor's declared steps {self.steps}") from None
+        if index < self.step:
+            raise ValueError(f"step {name!r} comes before step {self.step_name!r}: steps run in declared order")
+        self.step, self.step_name = index, name
+        self.current, self.total, self.message = 0, total, None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write now (throttle or not), then raise if the job was cancelled or is overdue."""
+        now = self.clock()
+        self.next_write = now + self.interval
+        if self.sink is not None and self.sink(self.snapshot()):
+            self.cancelled = True
+        self.check(now)
+
+    def check(self, now: float | None = None) -> None:
+        if self.cancelled:
+            raise JobCancelled("The job was cancelled.")
+        if self.deadline is not None and (now if now is not None else self.clock()) > self.deadline:
+            raise JobTimeLimit("The job ran over its time limit.")
+
+
+class Step:
+    """The handle a processor gets from ``ctx.step(...)``: ``advance`` and a settable ``total``."""
+
+    __slots__ = ("_progress", "_clock")
+
+    def __init__(self, progress: Progress):
+        self._progress = progress
+        self._clock = progress.clock
+
+    @property
+    def total(self) -> float | None:
+        return self._progress.total
+
+    @total.setter
+    def total(self, value: float | None) -> None:
+        self._progress.total = value
+
+    @property
+    def current(self) -> float:
+        return self._progress.current
+
+    def advance(self, n: float = 1, message: str | None = None) -> None:
+        p = self._progress
+        p.current += n
+        if message is not None:
+            p.message = message
+        if self._clock() >= p.next_write:
+            p.flush()
+
+    def update(self, current: float, message: str | None = None) -> None:
+        """Set the position within the step directly (for example bytes read so far)."""
+        p = self._progress
+        p.current = current
+        if message is not None:
+            p.message = message
+        if self._clock() >= p.next_write:
+            p.flush()

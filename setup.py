@@ -1,0 +1,64 @@
+from setuptools import find_packages, setup
+
+with open("README.md", encoding="utf-8") as f:
+    long_description = f.read()
+
+requires = [
+    "pyramid>=2.0",
+    "pyramid_jinja2>=2.10",
+    "plaster_pastedeploy",
+    "waitress>=3.0",
+    "celery[redis]>=5.5,<6",
+    "kombu>=5.5,<6",
+    "sqlalchemy>=2.0",
+    "redis>=5.0",
+    "pluggy>=1.5",
+    "charset-normalizer>=3.3",
+    "pypdf>=6.16.1",
+    "fonttools>=4.50",
+    "python-docx>=1.1",
+    "olefile>=0.47",
+    "pandas>=2.2",
+    "openpyxl>=3.1",
+    "defusedxml>=0.7",
+    "python-calamine>=0.2",
+]
+
+testing = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "webtest>=3.0",
+    "playwright>=1.45",
+    "ruff>=0.6",
+]
+
+setup(
+    name="pyramid_jobs",
+    version="0.1.0",
+    description="A Pyramid add-on that turns an application into a file-processing service run by Celery workers.",
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    classifiers=[
+        "Framework :: Pyramid",
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: MIT License",
+    ],
+    license="MIT",
+    python_requires=">=3.11",
+    packages=find_packages(include=["pyramid_jobs", "pyramid_jobs.*", "processors", "processors.*"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"testing": testing},
+    entry_points={
+        "paste.app_factory": ["main = pyramid_jobs.app:main", "jobs = pyramid_jobs:make_app"],
+        "pyramid_jobs": [
+            "txt = processors.txt",
+            "pdf = processors.pdf",
+            "docx = processors.docx",
+            "doc = processors.doc",
+            "csv = processors.csv",
+            "xlsx = processors.xlsx",
+        ],
+    },
+)
