@@ -1,0 +1,33 @@
+# make serve: set up and run the app on embedded defaults.  make test: set up and run the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python setup.py
+	$(BIN)/pip install --quiet -e '.[testing]'
+	$(BIN)/pip install --quiet -e examples/shout_plugin
+	touch $(STAMP)
+
+serve: $(STAMP)
+	mkdir -p var
+	$(BIN)/pserve development.ini
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .pytest_cache build *.egg-info

@@ -1,0 +1,17 @@
+"""The application ``pserve development.ini`` serves: the add-on alone, with ``/`` sent to the pages."""
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPFound
+
+
+def main(global_config: dict, **settings: Any) -> Any:
+    settings.setdefault("here", global_config.get("here"))
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_jobs")
+        prefix = config.registry.jobs_settings.route_prefix
+        config.add_route("home", "/")
+        config.add_view(lambda request: HTTPFound(location=f"{prefix}/ui"), route_name="home")
+    return config.make_wsgi_app()

@@ -1,0 +1,261 @@
+"""The job store contract: one set of state transitions, two backends (SQLite and Redis).
+
+Backends implement a handful of primitives, above all an atomic read-modify-write
+(``_mutate``); every rule about a job's life is written once here, as a pure function of the
+record. The store knows nothing of Pyramid or Celery.
+"""
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+ENDED = (SUCCEEDED, FAILED, CANCELLED)
+ACTIVE = (QUEUED, RUNNING)
+
+
+class _Any:
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+#: ``owner=ANY`` lists every owner's jobs (administrators, sweeps).
+ANY: Any = _Any()
+
+#: A mutation function: given the record, return the new record, or None to leave it as it is.
+Mutation = Callable[[dict], "dict | None"]
+
+
+def iso(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def new_record(job_id: str, *, filename: str, size: int, media_type: str, processor: str,
+               options: dict | None = None, owner: str | None = None, now: float | None = None) -> dict:
+    """A job record as it is born: ``queued``, attempt 0, no progress yet."""
+    now = time.time() if now is None else now
+    return {
+        "id": job_id, "state": QUEUED, "filename": filename, "size": size, "media_type": media_type,
+        "processor": processor, "options": dict(options or {}), "owner": owner,
+        "created": now, "created_at": iso(now), "started_at": None, "finished_at": None,
+        "progress": None, "error": None, "artifacts": [], "attempt": 0, "worker": None,
+        "heartbeat": None, "enqueued": now, "cancel_requested": False,
+        "history": [{"state": QUEUED, "at": iso(now)}],
+    }
+
+
+def _transition(doc: dict, state: str, now: float) -> None:
+    doc["state"] = state
+    if state in ENDED:
+        doc["finished"] = now
+    doc["history"] = [*doc.get("history", []), {"state": state, "at": iso(now)}][-50:]
+
+
+class StaleAttempt(Exception):
+    """The job moved on (a later attempt, a cancel, a delete): this run must stop writing."""
+
+
+class JobStore:
+    """Job records, results and the transitions between states."""
+
+    # -- primitives a backend provides ----------------------------------------------------------
+    def _insert(self, doc: dict) -> None:
+        raise NotImplementedError
+
+    def _load(self, job_id: str) -> dict | None:
+        raise NotImplementedError
+
+    def _mutate(self, job_id: str, fn: Mutation, result: str | None = None) -> dict | None:
+        """Atomically apply ``fn``; write ``result`` (JSON text) with the change. Returns the new
+        record, the unchanged one when ``fn`` answered None, or None when there is no such job."""
+        raise NotImplementedError
+
+    def _load_result(self, job_id: str) -> str | None:
+        raise NotImplementedError
+
+    def _remove(self, job_id: str) -> bool:
+        raise NotImplementedError
+
+    def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
+        raise NotImplementedError
+
+    def _active(self) -> Iterable[dict]:
+        raise NotImplementedError
+
+    def _ended_before(self, ts: float) -> Iterable[str]:
+        raise NotImplementedError
+
+    def ping(self) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    # -- the contract ---------------------------------------------------------------------------
+    def create(self, doc: dict) -> None:
+        self._insert(doc)
+
+    def get(self, job_id: str) -> dict | None:
+        return self._load(job_id)
+
+    def result(self, job_id: str) -> str | None:
+        """The processor's result as JSON text, once the job succeeded."""
+        return self._load_result(job_id)
+
+    def list(self, *, state: str | None = None, owner: Any = ANY, before: str | None = None,
+             limit: int = 20) -> tuple[list[dict], bool]:
+        """Newest first, after the job ``before`` (a cursor); answers (jobs, more_after_these).
+
+        Raises ``KeyError`` for a cursor that names no job."""
+        cursor = None
+        if before is not None:
+            cursor = self._load(before)
+            if cursor is None:
+                raise KeyError(before)
+        docs = self._page(state, owner, cursor, limit + 1)
+        return docs[:limit], len(docs) > limit
+
+    def claim(self, job_id: str, worker: dict, *, takeover: Callable[[dict], bool] = lambda d: False,
+              now: float | None = None) -> dict | None:
+        """Start a new attempt. A queued job is taken; a running one only if ``takeover`` says its
+        attempt is dead. Answers the record of the new attempt, or None when there is none to run."""
+        now = time.time() if now is None else now
+        taken: list[bool] = []
+
+        def fn(doc: dict) -> dict | None:
+            if doc["state"] == RUNNING and not takeover(doc):
+                return None
+            if doc["state"] not in ACTIVE:
+                return None
+            if doc.get("cancel_requested"):
+                doc["finished_at"] = iso(now)
+                _transition(doc, CANCELLED, now)
+                return doc
+            doc["attempt"] = int(doc.get("attempt", 0)) + 1
+            doc["worker"] = worker
+            doc["heartbeat"] = now
+            doc["started_at"] = iso(now)
+            _transition(doc, RUNNING, now)
+            taken.append(True)
+            return doc
+
+        doc = self._mutate(job_id, fn)
+        return doc if taken else None
+
+    def report(self, job_id: str, attempt: int, progress: dict | None, *, now: float | None = None) -> bool:
+        """Record progress (or just a heartbeat when ``progress`` is None) for the given attempt.
+
+        ``percent`` never goes down. Answers True when the job was cancelled; raises
+        :class:`StaleAttempt` when this attempt no longer owns the job."""
+        now = time.time() if now is None else now
+        stale: list[bool] = []
+
+        def fn(doc: dict) -> dict | None:
+            if doc["state"] != RUNNING or doc.get("attempt") != attempt:
+                stale.append(True)
+                return None
+            doc["heartbeat"] = now
+            if progress is not None:
+                old = (doc.get("progress") or {}).get("percent") or 0.0
+                doc["progress"] = {**progress, "percent": max(old, progress.get("percent") or 0.0)}
+            return doc
+
+        doc = self._mutate(job_id, fn)
+        if doc is None or stale:
+            raise StaleAttempt(job_id)
+        return bool(doc.get("cancel_requested"))
+
+    def finish(self, job_id: str, attempt: int, state: str, *, result: str | None = None,
+               error: dict | None = None, artifacts: list[dict] | None = None,
+               now: float | None = None) -> dict | None:
+        """End the attempt in ``state``. Only the attempt that owns the job may finish it: a
+        redelivered attempt's writes never overwrite a later one's. Answers the record or None."""
+        assert state in ENDED
+        now = time.time() if now is None else now
+        won: list[bool] = []
+
+        def fn(doc: dict) -> dict | None:
+            if doc["state"] != RUNNING or doc.get("attempt") != attempt:
+                return None
+            doc["finished_at"] = iso(now)
+            doc["error"] = error
+            doc["artifacts"] = list(artifacts or [])
+            if state == SUCCEEDED:
+                doc["progress"] = {**(doc.get("progress") or {}), "percent": 100.0}
+            _transition(doc, state, now)
+            won.append(True)
+            return doc
+
+        doc = self._mutate(job_id, fn, result=result if state == SUCCEEDED else None)
+        return doc if won else None
+
+    def cancel(self, job_id: str, *, now: float | None = None) -> dict | None:
+        """Cancel a queued job at once; ask a running one to stop at its next progress call.
+        An ended job is left as it is (the caller sees its state)."""
+        now = time.time() if now is None else now
+
+        def fn(doc: dict) -> dict | None:
+            if doc["state"] == QUEUED:
+                doc["cancel_requested"] = True
+                doc["finished_at"] = iso(now)
+                _transition(doc, CANCELLED, now)
+                return doc
+            if doc["state"] == RUNNING and not doc.get("cancel_requested"):
+                doc["cancel_requested"] = True
+                return doc
+            return None
+
+        return self._mutate(job_id, fn)
+
+    def delete(self, job_id: str) -> bool:
+        return self._remove(job_id)
+
+    def requeue(self, job_id: str, *, now: float | None = None) -> dict | None:
+        """Mark a stranded job as enqueued again (a queued one's message was lost, a running one's
+        worker died). Answers the record, or None when it no longer needs it."""
+        now = time.time() if now is None else now
+        done: list[bool] = []
+
+        def fn(doc: dict) -> dict | None:
+            if doc["state"] not in ACTIVE:
+                return None
+            if doc["state"] == RUNNING:
+                doc["worker"] = None
+                _transition(doc, QUEUED, now)
+            doc["enqueued"] = now
+            done.append(True)
+            return doc
+
+        doc = self._mutate(job_id, fn)
+        return doc if done else None
+
+    def stranded(self, *, queued_grace: float, stale_after: float, dead: Callable[[dict], bool] = lambda d: False,
+                 now: float | None = None) -> list[dict]:
+        """Queued jobs not enqueued for ``queued_grace`` seconds, and running jobs whose heartbeat
+        is older than ``stale_after`` or whose worker ``dead`` says is gone: the ones whose
+        message or worker was lost."""
+        now = time.time() if now is None else now
+        out = []
+        for doc in self._active():
+            if doc["state"] == QUEUED and (doc.get("enqueued") or doc["created"]) < now - queued_grace:
+                out.append(doc)
+            elif doc["state"] == RUNNING and ((doc.get("heartbeat") or 0) < now - stale_after or dead(doc)):
+                out.append(doc)
+        return out
+
+    def expired(self, ttl: float, *, now: float | None = None) -> list[str]:
+        """Ids of jobs that ended more than ``ttl`` seconds ago."""
+        now = time.time() if now is None else now
+        return list(self._ended_before(now - ttl))
+
+    def oldest_queued_age(self, *, now: float | None = None) -> float | None:
+        now = time.time() if now is None else now
+        ages = [now - d["created"] for d in self._active() if d["state"] == QUEUED]
+        return max(ages) if ages else None
+
+
+class StoreUnavailable(Exception):
+    """The store's server does not answer; the web process answers 503 and retries later."""

@@ -1,0 +1,135 @@
+"""The SQLite job store: one file, WAL, a connection per thread and process.
+
+Good for the embedded default and for one machine; every transition runs in a ``BEGIN
+IMMEDIATE`` transaction, so concurrent workers on the same file never lose a write.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from .base import ACTIVE, ANY, ENDED, JobStore, Mutation
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    state TEXT NOT NULL,
+    owner TEXT,
+    finished REAL,
+    doc TEXT NOT NULL,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created DESC, id DESC);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created);
+"""
+
+
+class SQLiteStore(JobStore):
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as conn:
+            conn.executescript(_SCHEMA)
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        return cls(url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[len("sqlite://"):])
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def ping(self) -> bool:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+            return True
+        except sqlite3.Error:
+            return False
+
+    def _insert(self, doc: dict) -> None:
+        self._conn().execute(
+            "INSERT INTO jobs (id, created, state, owner, finished, doc) VALUES (?, ?, ?, ?, ?, ?)",
+            (doc["id"], doc["created"], doc["state"], doc.get("owner"), doc.get("finished"), json.dumps(doc)),
+        )
+
+    def _load(self, job_id: str) -> dict | None:
+        row = self._conn().execute("SELECT doc FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _mutate(self, job_id: str, fn: Mutation, result: str | None = None) -> dict | None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT doc FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                conn.execute("COMMIT")
+                return None
+            doc = json.loads(row[0])
+            new = fn(doc)
+            if new is None:
+                conn.execute("COMMIT")
+                return json.loads(row[0])
+            conn.execute(
+                "UPDATE jobs SET state = ?, finished = ?, doc = ?, result = COALESCE(?, result) WHERE id = ?",
+                (new["state"], new.get("finished"), json.dumps(new), result, job_id),
+            )
+            conn.execute("COMMIT")
+            return new
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _load_result(self, job_id: str) -> str | None:
+        row = self._conn().execute("SELECT result FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row[0] if row else None
+
+    def _remove(self, job_id: str) -> bool:
+        return self._conn().execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount > 0
+
+    def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
+        where, args = [], []
+        if state is not None:
+            where.append("state = ?")
+            args.append(state)
+        if owner is not ANY:
+            where.append("owner IS ?")
+            args.append(owner)
+        if before is not None:
+            where.append("(created < ? OR (created = ? AND id < ?))")
+            args += [before["created"], before["created"], before["id"]]
+        sql = "SELECT doc FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created DESC, id DESC LIMIT ?"
+        return [json.loads(r[0]) for r in self._conn().execute(sql, (*args, limit))]
+
+    def _active(self) -> Iterable[dict]:
+        marks = ",".join("?" * len(ACTIVE))
+        rows = self._conn().execute(f"SELECT doc FROM jobs WHERE state IN ({marks})", ACTIVE).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def _ended_before(self, ts: float) -> Iterable[str]:
+        marks = ",".join("?" * len(ENDED))
+        rows = self._conn().execute(
+            f"SELECT id FROM jobs WHERE state IN ({marks}) AND finished < ?", (*ENDED, ts)
+        ).fetchall()
+        return [r[0] for r in rows]

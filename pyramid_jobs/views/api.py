@@ -1,0 +1,290 @@
+"""The JSON API: submit, list, status, result, artifacts, cancel, delete, processors, health."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+from pyramid.response import FileResponse, Response
+
+from ..celery_app import enqueue_function
+from ..context import check_artifact_name
+from ..errors import BadRequest, Conflict, FileTooLarge, NotFound, UnsupportedType
+from ..jobjson import job_json
+from ..renderers import dumps
+from ..runner import JobEnv
+from ..store import ANY, ENDED, STATES, SUCCEEDED, new_record
+from ..uploads import check_content, display_name, save_upload, too_large
+
+log = logging.getLogger("pyramid_jobs.api")
+
+MAX_LIMIT = 100
+
+
+def json_response(request: Request, data: Any, *, status: int = 200, etag: bool = False) -> Response:
+    response = Response(body=dumps(data, separators=(",", ":")).encode("utf-8"), status=status,
+                        content_type="application/json", charset="utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    if etag:
+        response.md5_etag()
+        response.conditional_response = True
+    return response
+
+
+def url_builder(request: Request) -> Any:
+    def url(kind: str, kw: dict) -> str:
+        if kind == "page":
+            try:
+                return request.route_path("pyramid_jobs.ui_job", id=kw["id"])
+            except KeyError:
+                return request.route_path("pyramid_jobs.job", **kw)
+        return request.route_path(f"pyramid_jobs.{kind}", **kw)
+
+    return url
+
+
+def env_of(request: Request) -> JobEnv:
+    return request.registry.jobs_env
+
+
+def is_admin(request: Request) -> bool:
+    perm = env_of(request).settings.permission_admin
+    return bool(perm) and bool(request.has_permission(perm))
+
+
+def visible_owner(request: Request) -> Any:
+    """Whose jobs the caller sees: everyone's for an administrator, else their own."""
+    return ANY if is_admin(request) else request.authenticated_userid
+
+
+def load_job(request: Request) -> dict:
+    """The job named in the URL, or 404 (also when it belongs to someone else)."""
+    doc = env_of(request).store.get(request.matchdict["id"])
+    if doc is None:
+        raise NotFound(f"There is no job {request.matchdict['id']}.")
+    owner = visible_owner(request)
+    if owner is not ANY and doc.get("owner") != owner:
+        raise NotFound(f"There is no job {request.matchdict['id']}.")
+    return doc
+
+
+def submit(request: Request) -> Response:
+    env = env_of(request)
+    settings = env.settings
+    limit = settings.max_upload_size
+    if request.content_length and request.content_length > limit + 64 * 1024:
+        raise too_large(request.content_length, limit)
+    try:
+        post = request.POST
+    except Exception as exc:  # a malformed multipart body
+        raise BadRequest(f"The request body could not be read as a form: {exc}.") from None
+    upload = post.get("file")
+    if upload is None or not hasattr(upload, "file"):
+        raise BadRequest("Send the file as a multipart form field named 'file'.")
+    filename = display_name(getattr(upload, "filename", None))
+    options = parse_options(post.get("options"))
+
+    name = (post.get("processor") or "").strip()
+    if name:
+        processor = env.processors.get(name)
+        if processor is None:
+            raise BadRequest(f"There is no processor {name!r}; installed: {', '.join(sorted(p.name for p in env.processors))}.")
+    else:
+        processor = env.processors.for_filename(filename)
+        if processor is None:
+            raise UnsupportedType(
+                f"No processor takes {filename!r}. Accepted extensions: {', '.join(env.processors.extensions())}."
+            )
+
+    job_id = uuid.uuid4().hex
+    path = env.files.upload(job_id)
+    try:
+        size = save_upload(upload.file, path, limit)
+        check_content(processor, path, filename)
+    except FileTooLarge:
+        env.files.remove(job_id)
+        raise
+    except BaseException:
+        env.files.remove(job_id)
+        raise
+    media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
+    doc = new_record(job_id, filename=filename, size=size, media_type=media_type, processor=processor.name,
+                     options=options, owner=request.authenticated_userid)
+    try:
+        env.store.create(doc)
+    except BaseException:
+        env.files.remove(job_id)
+        raise
+    log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, size)
+    after_commit(request, lambda: enqueue(request, job_id))
+    response = json_response(request, job_json(doc, url_builder(request)), status=202)
+    response.location = request.route_url("pyramid_jobs.job", id=job_id)
+    return response
+
+
+def parse_options(raw: Any) -> dict:
+    if raw is None or raw == "":
+        return {}
+    if hasattr(raw, "file"):
+        raw = raw.file.read(65536).decode("utf-8", "replace")
+    try:
+        options = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"The options are not valid JSON: {exc}.") from None
+    if not isinstance(options, dict):
+        raise BadRequest("The options must be a JSON object, such as {\"password\": \"...\"}.")
+    return options
+
+
+def enqueue(request: Request, job_id: str) -> None:
+    """Publish the job; a broker that does not answer leaves it queued for the sweep to send."""
+    try:
+        enqueue_function(request.registry.jobs_celery)(job_id)
+    except Exception:
+        log.warning("job %s: the broker did not take it; the sweep will enqueue it again", job_id, exc_info=True)
+
+
+def after_commit(request: Request, fn: Any) -> None:
+    """With pyramid_tm, publish only once the host's transaction committed; else at once."""
+    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
+    if manager is not None:
+        manager.get().addAfterCommitHook(lambda ok: ok and fn())
+    else:
+        fn()
+
+
+def list_jobs(request: Request) -> Response:
+    env = env_of(request)
+    state = request.GET.get("state") or None
+    if state is not None and state not in STATES:
+        raise BadRequest(f"state must be one of {', '.join(STATES)}.")
+    try:
+        limit = int(request.GET.get("limit", 20))
+    except ValueError:
+        raise BadRequest("limit must be a whole number from 1 to 100.") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be from 1 to {MAX_LIMIT}.")
+    before = request.GET.get("before") or None
+    if before is not None and not (len(before) == 32 and all(c in "0123456789abcdef" for c in before)):
+        raise BadRequest("before must be a cursor taken from a previous page's 'next' link.")
+    owner = visible_owner(request)
+    try:
+        docs, more = env.store.list(state=state, owner=owner, before=before, limit=limit)
+    except KeyError:
+        raise BadRequest("before names no job: take the cursor from a previous page's 'next' link.") from None
+    if before is not None:
+        cursor_doc = env.store.get(before)
+        if cursor_doc is None or (owner is not ANY and cursor_doc.get("owner") != owner):
+            raise BadRequest("before names no job: take the cursor from a previous page's 'next' link.")
+    url = url_builder(request)
+    nxt = None
+    if more and docs:
+        query = {"limit": limit, "before": docs[-1]["id"]}
+        if state:
+            query["state"] = state
+        nxt = request.route_path("pyramid_jobs.collection", _query=query)
+    body: dict[str, Any] = {"jobs": [job_json(d, url) for d in docs], "next": nxt}
+    return json_response(request, body, etag=True)
+
+
+def show_job(request: Request) -> Response:
+    return json_response(request, job_json(load_job(request), url_builder(request)), etag=True)
+
+
+def show_result(request: Request) -> Response:
+    doc = load_job(request)
+    if doc["state"] != SUCCEEDED:
+        raise Conflict(f"The job is {doc['state']}: it has a result only once it succeeded.", code="not_succeeded")
+    text = env_of(request).store.result(doc["id"]) or "{}"
+    response = Response(body=text.encode("utf-8"), content_type="application/json", charset="utf-8")
+    response.headers["Cache-Control"] = "private, max-age=0"
+    response.md5_etag()
+    response.conditional_response = True
+    return response
+
+
+def download_artifact(request: Request) -> Response:
+    doc = load_job(request)
+    name = request.matchdict["name"]
+    try:
+        check_artifact_name(name)
+    except ValueError:
+        raise NotFound("There is no such file.") from None
+    entry = next((a for a in doc.get("artifacts") or [] if a["name"] == name), None)
+    if entry is None or doc["state"] != SUCCEEDED:
+        raise NotFound(f"The job has no output file {name!r}.")
+    path = env_of(request).files.artifact(doc, name)
+    if not path.is_file():
+        raise NotFound(f"The output file {name!r} is gone.")
+    response = FileResponse(str(path), request=request, content_type=entry.get("media_type"))
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+def cancel_job(request: Request) -> Response:
+    doc = load_job(request)
+    if doc["state"] in ENDED:
+        raise Conflict(f"The job already ended ({doc['state']}).", code="already_finished")
+    doc = env_of(request).store.cancel(doc["id"]) or doc
+    log.info("job %s: cancel requested (%s)", doc["id"], doc["state"])
+    return json_response(request, job_json(doc, url_builder(request)), status=202)
+
+
+def delete_job(request: Request) -> Response:
+    doc = load_job(request)
+    env = env_of(request)
+    env.store.cancel(doc["id"])
+    env.store.delete(doc["id"])
+    env.files.remove(doc["id"])
+    log.info("job %s: deleted", doc["id"])
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def list_processors(request: Request) -> Response:
+    return json_response(request, {"processors": env_of(request).processors.describe()}, etag=True)
+
+
+def health(request: Request) -> Response:
+    env = env_of(request)
+    store_ok = env.store.ping()
+    broker_ok = True
+    try:
+        with request.registry.jobs_celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:
+        broker_ok = False
+    embedded = getattr(request.registry, "jobs_embedded_worker", None)
+    body: dict[str, Any] = {
+        "store": store_ok,
+        "broker": broker_ok,
+        "embedded_worker": embedded.alive if embedded is not None else None,
+        "oldest_queued_seconds": env.store.oldest_queued_age() if store_ok else None,
+    }
+    body["ok"] = store_ok and broker_ok
+    return json_response(request, body, status=200 if body["ok"] else 503)
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.registry.jobs_settings
+    submit_perm = settings.permission_submit
+    view_perm = settings.permission_view
+    add = config.add_view
+    add(submit, route_name="pyramid_jobs.collection", request_method="POST", permission=submit_perm,
+        require_csrf=False)
+    add(list_jobs, route_name="pyramid_jobs.collection", request_method="GET", permission=view_perm)
+    add(list_processors, route_name="pyramid_jobs.processors", request_method="GET", permission=view_perm)
+    add(health, route_name="pyramid_jobs.health", request_method="GET")
+    add(show_job, route_name="pyramid_jobs.job", request_method="GET", permission=view_perm)
+    add(delete_job, route_name="pyramid_jobs.job", request_method="DELETE", permission=submit_perm,
+        require_csrf=False)
+    add(show_result, route_name="pyramid_jobs.result", request_method="GET", permission=view_perm)
+    add(download_artifact, route_name="pyramid_jobs.artifact", request_method="GET", permission=view_perm)
+    add(cancel_job, route_name="pyramid_jobs.cancel", request_method="POST", permission=submit_perm,
+        require_csrf=False)
