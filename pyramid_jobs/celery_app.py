@@ -63,14 +63,12 @@ def configure_celery(celery: Celery, settings: JobsSettings) -> None:
         # Redis hands an unacknowledged message to another worker after this long; it must
         # exceed the hard time limit (checked at start-up) or a running job would run twice
         conf["broker_transport_options"] = {"visibility_timeout": settings.visibility_timeout}
-    if settings.broker_url.startswith("sqla+"):
-        conf["broker_transport_options"] = {"polling_interval": 0.2}
     conf.update(settings.celery)
     celery.conf.update(conf)
 
 
 def _register_tasks(celery: Celery) -> None:
-    @celery.task(name=RUN_JOB, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run_job(self: Any, job_id: str) -> str | None:
         env = job_env(self.app)
         from .runner import attempt_is_dead, run_job as run
@@ -85,16 +83,16 @@ def _register_tasks(celery: Celery) -> None:
                 raise self.retry(countdown=env.settings.stale_after + 1)
         return state
 
-    @celery.task(name=SWEEP)
-    def sweep_task() -> dict:
+    @celery.task(name=SWEEP, bind=True, shared=False)
+    def sweep_task(self: Any) -> dict:
         from .sweep import sweep
 
-        report = sweep(job_env(celery), enqueue_function(celery))
+        report = sweep(job_env(self.app), enqueue_function(self.app))
         return {"requeued": report.requeued, "expired": report.expired}
 
 
 def job_env(celery: Celery) -> Any:
-    registry = celery.pyramid_registry
+    registry = getattr(celery, "pyramid_registry", None)
     if registry is None:
         raise RuntimeError("pyramid_jobs: this Celery app was not configured from an ini file (pass --ini)")
     return registry.jobs_env

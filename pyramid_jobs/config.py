@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import logging
 from typing import Any
 
@@ -44,6 +45,7 @@ def includeme(config: Configurator) -> None:
     env = JobEnv(settings=settings, store=store, processors=processors, plugin_manager=pm, registry=registry)
     registry.jobs_env = env
 
+    _make_broker_dir(settings.broker_url)
     command_process = is_command_process()
     celery = take_pending_app() or make_celery()
     configure_celery(celery, settings)
@@ -65,6 +67,14 @@ def includeme(config: Configurator) -> None:
 
     if settings.embedded_worker and not command_process:
         config.add_subscriber(_start_embedded_worker, ApplicationCreated)
+
+
+def _make_broker_dir(url: str) -> None:
+    """kombu's SQLite transport cannot create the folder of its database file."""
+    if url.startswith("sqla+sqlite:///"):
+        path = url[len("sqla+sqlite:///"):]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
 
 def add_jobs_processor(config: Configurator, processor: Processor, plugin: str | None = None) -> None:

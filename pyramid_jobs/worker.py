@@ -33,6 +33,9 @@ class EmbeddedWorker:
             self.threads.append(t)
 
     def _consume(self) -> None:
+        # the thread pool runs tasks through Celery's current (default) app: make it ours
+        self.celery.set_default()
+        self.celery.set_current()
         self.controller = self.celery.WorkController(
             hostname=f"embedded-{threading.get_native_id()}@{socket.gethostname()}",
             pool_cls="threads",
