@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
+BIN = Path(sys.executable).parent
+REDIS_URL = os.environ.get("PYRAMID_JOBS_TEST_REDIS", "redis://127.0.0.1:6379")
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +23,118 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
     return CORPUS
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of its own for each test, removed afterwards."""
+    import redis
+
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"pjtest-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL + "/15")
+    for key in client.scan_iter(prefix + "*"):
+        client.delete(key)
+
+
+def settings_for(tmp_path: Path, **extra: str) -> dict:
+    base = {
+        "here": str(tmp_path),
+        "jobs.broker_url": f"sqla+sqlite:///{tmp_path}/broker.sqlite",
+        "jobs.store_url": f"sqlite:///{tmp_path}/jobs.sqlite",
+        "jobs.data_dir": str(tmp_path / "files"),
+        "jobs.embedded_worker": "false",
+    }
+    base.update(extra)
+    return base
+
+
+def write_ini(tmp_path: Path, settings: dict, name: str = "app.ini", factory: str = "call:tests.hostapp:main") -> Path:
+    lines = ["[app:main]", f"use = {factory}"]
+    lines += [f"{k} = {v}" for k, v in settings.items() if k != "here"]
+    lines += ["", "[server:main]", "use = egg:waitress#main", "listen = 127.0.0.1:0", ""]
+    path = tmp_path / name
+    path.write_text("\n".join(lines))
+    return path
+
+
+def subprocess_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+class WorkerProcess:
+    """A real ``celery worker`` subprocess bootstrapped from an ini file."""
+
+    def __init__(self, ini: Path, log: Path, *, concurrency: int = 1, name: str | None = None):
+        self.ini, self.log = ini, log
+        self.name = name or f"w{uuid.uuid4().hex[:6]}"
+        cmd = [str(BIN / "celery"), "-A", "pyramid_jobs.celery_app", "worker", "--ini", str(ini),
+               "-c", str(concurrency), "-P", "prefork", "-n", f"{self.name}@%h", "--without-mingle",
+               "--without-gossip", "--loglevel", "INFO"]
+        self.out = open(log, "ab")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=subprocess_env(), stdout=self.out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            if b" ready." in self.log.read_bytes():
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready:\n{self.log.read_text()[-3000:]}")
+
+    def children(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(timeout=30)
+        self.out.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator:
+    started: list[WorkerProcess] = []
+
+    def start(ini: Path, **kw) -> WorkerProcess:
+        w = WorkerProcess(ini, tmp_path / f"worker-{len(started)}.log", **kw)
+        started.append(w)
+        w.wait_ready()
+        return w
+
+    yield start
+    for w in started:
+        w.kill()
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

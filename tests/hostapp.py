@@ -1,0 +1,66 @@
+"""A host application for the tests: includes pyramid_jobs and adds processors through the directive."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pyramid.config import Configurator
+
+from pyramid_jobs import ProcessingError, Processor
+
+
+class Slow(Processor):
+    """Counts to ``options.ticks`` (default 50), sleeping ``options.tick`` seconds per tick."""
+
+    name = "slow"
+    extensions = (".slow",)
+    steps = ("Prepare", "Tick")
+    description = "Sleeps in small steps (tests only)."
+
+    def process(self, ctx: Any) -> dict:
+        ticks = int(ctx.options.get("ticks", 50))
+        tick = float(ctx.options.get("tick", 0.1))
+        with ctx.step("Prepare", total=1) as step:
+            marker = ctx.registry.settings.get("host.marker") if ctx.registry is not None else None
+            step.advance()
+        with ctx.step("Tick", total=ticks) as step:
+            for i in range(ticks):
+                time.sleep(tick)
+                step.advance(message=f"tick {i + 1} of {ticks}")
+        ctx.artifact("ticks.txt").write_text(f"{ticks}\n")
+        return {"ticks": ticks, "host_marker": marker, "attempt_pid": __import__("os").getpid()}
+
+
+class Stubborn(Processor):
+    """Sleeps without ever calling progress: only Celery's time limit can stop it."""
+
+    name = "stubborn"
+    extensions = (".stubborn",)
+    steps = ("Sleep",)
+
+    def process(self, ctx: Any) -> dict:
+        with ctx.step("Sleep"):
+            time.sleep(float(ctx.options.get("seconds", 30)))
+        return {}
+
+
+class Failing(Processor):
+    name = "failing"
+    extensions = (".fail",)
+    steps = ("Fail",)
+
+    def process(self, ctx: Any) -> dict:
+        with ctx.step("Fail"):
+            if ctx.options.get("crash"):
+                raise RuntimeError("secret internal detail")
+            raise ProcessingError("corrupt_file", "The file is damaged.")
+
+
+def main(global_config: dict, **settings: Any) -> Any:
+    settings.setdefault("here", global_config.get("here"))
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_jobs")
+        config.add_jobs_processor(Slow())
+        config.add_jobs_processor(Stubborn())
+        config.add_jobs_processor(Failing())
+    return config.make_wsgi_app()
