@@ -100,7 +100,7 @@ def job_env(celery: Celery) -> Any:
 
 def enqueue_function(celery: Celery) -> Any:
     def enqueue(job_id: str) -> None:
-        celery.send_task(RUN_JOB, args=[job_id], task_id=job_id, queue=QUEUE)
+        celery.send_task(RUN_JOB, args=[job_id], task_id=job_id, queue=celery.conf.task_default_queue)
 
     return enqueue
 

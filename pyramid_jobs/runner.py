@@ -47,13 +47,18 @@ def this_worker() -> dict:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process of this host is still running (a zombie left by a killed worker is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def attempt_is_dead(doc: dict, stale_after: float, now: float | None = None) -> bool:
