@@ -71,7 +71,8 @@ def _register_tasks(celery: Celery) -> None:
     @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run_job(self: Any, job_id: str) -> str | None:
         env = job_env(self.app)
-        from .runner import attempt_is_dead, run_job as run
+        from .runner import attempt_is_dead
+        from .runner import run_job as run
 
         state = run(job_id, env)
         if state is None:

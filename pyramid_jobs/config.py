@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import atexit
-import os
 import logging
+import os
 from typing import Any
 
 from pyramid.config import Configurator

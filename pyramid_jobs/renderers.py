@@ -17,7 +17,7 @@ from typing import Any
 
 def _iso(value: datetime.datetime | datetime.date | datetime.time) -> str:
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
         return value.isoformat(timespec="milliseconds") + "Z"
     return value.isoformat()
 

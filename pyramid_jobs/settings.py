@@ -65,7 +65,7 @@ def parse_positive_int(value: Any) -> int:
 def parse_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = str(value).strip()
-        if not value.split("://", 1)[0] in schemes or "://" not in value:
+        if value.split("://", 1)[0] not in schemes or "://" not in value:
             raise ValueError(value)
         return value
 

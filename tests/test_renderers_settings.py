@@ -17,7 +17,7 @@ from pyramid_jobs.settings import parse_duration, parse_settings, parse_size
 
 def test_strict_json_values():
     value = {
-        "nan": float("nan"), "inf": math.inf, "dt": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+        "nan": float("nan"), "inf": math.inf, "dt": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
         "d": datetime.date(2026, 1, 2), "dec": decimal.Decimal("1.5"), "u": uuid.UUID(int=1),
         "np_int": np.int64(3), "np_float": np.float32(0.5), "np_nan": np.float64("nan"), "arr": np.arange(3),
         "ts": pd.Timestamp("2026-01-02T03:04:05"), "nat": pd.NaT, "na": pd.NA, "set": {2, 1},

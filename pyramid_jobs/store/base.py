@@ -30,7 +30,7 @@ Mutation = Callable[[dict], "dict | None"]
 
 
 def iso(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def new_record(job_id: str, *, filename: str, size: int, media_type: str, processor: str,
