@@ -25,19 +25,25 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-WINDOWS_SINGLE_BYTE = {f"cp125{i}" for i in range(9)}
+# Among near-tied single-byte guesses, the code pages most text in the wild is written in.
+PREFERRED = ("cp1252", "cp1251", "cp1250", "iso8859_15", "latin_1", "cp1253", "cp1254", "cp1257")
+NEAR = 0.1
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """Text in UTF-16 without a BOM has a zero in every other byte for Latin text."""
+    """Latin text in UTF-16 without a BOM: a zero in every other byte, printable bytes between."""
     sample = head[: 4096 - (len(head[:4096]) % 2)]
     if len(sample) < 4:
         return None
     even, odd = sample[0::2], sample[1::2]
-    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+
+    def printable(chars: bytes) -> bool:
+        return sum(1 for b in chars if 0x20 <= b < 0x7F or b in (9, 10, 13) or b >= 0xA0) >= 0.9 * len(chars)
+
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even) and printable(even):
         return "utf-16-le"
-    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd) and printable(odd):
         return "utf-16-be"
     return None
 
@@ -55,17 +61,17 @@ def detect_encoding(sample: bytes) -> tuple[str, int, float | None, str | None]:
     for bom, name in BOMS:
         if sample.startswith(bom):
             return name, len(bom), 1.0, None
-    try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
-        return "utf-8", 0, 1.0, None
-    except UnicodeDecodeError:
-        pass
     utf16 = _utf16_without_bom(sample)
     if utf16:
         return utf16, 0, 0.9, None
     if b"\x00" in sample:
         raise ProcessingError("unsupported_content",
                               "The file looks binary (it holds NUL bytes), not like text in any encoding.")
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
+        return "utf-8", 0, 1.0, None
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     matches = from_bytes(sample)
@@ -74,11 +80,14 @@ def detect_encoding(sample: bytes) -> tuple[str, int, float | None, str | None]:
         raise ProcessingError("unsupported_content", "The file's encoding could not be recognised as any text "
                                                      "encoding; pass it as the option `encoding`.")
     encoding = best.encoding
-    if encoding in WINDOWS_SINGLE_BYTE and encoding != "cp1252":
-        for m in matches:
-            if m.encoding == "cp1252" and m.chaos <= best.chaos:
-                encoding = "cp1252"
-                break
+    # charset-normalizer often ranks cp1257 or cp1250 first for Western or Cyrillic Windows text on
+    # short samples (FORMATS.md): among guesses as good as the best, take the most common code page
+    tied = {m.encoding for m in matches
+            if m.chaos <= best.chaos + NEAR and m.coherence >= best.coherence - NEAR}
+    for name in PREFERRED:
+        if name in tied:
+            encoding = name
+            break
     language = best.language if best.language and best.language != "Unknown" else None
     return encoding, 0, round(1.0 - best.chaos, 3), language
 
@@ -183,12 +192,15 @@ class _Counts:
         self.chars += len(text)
         self.replacements += text.count("\ufffd")
         text = self._carry + text
-        # hold back a trailing partial word or a lone CR that may be the start of CRLF
-        cut = len(text)
-        while cut > 0 and (text[cut - 1].isalnum() or text[cut - 1] in "'’\r"):
+        # hold back a trailing CR that may start a CRLF, and a partial word (up to 4 KiB of it)
+        end = len(text)
+        while end > 0 and text[end - 1] == "\r":
+            end -= 1
+        cut = end
+        while cut > 0 and (text[cut - 1].isalnum() or text[cut - 1] in "'’"):
             cut -= 1
-            if len(text) - cut > 4096:
-                cut = len(text)
+            if end - cut > 4096:
+                cut = end
                 break
         self._carry, text = text[cut:], text[:cut]
         self._count(text)
