@@ -71,10 +71,17 @@ def _register_tasks(celery: Celery) -> None:
     @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def run_job(self: Any, job_id: str) -> str | None:
         env = job_env(self.app)
+        from pyramid.threadlocal import manager
+
         from .runner import attempt_is_dead
         from .runner import run_job as run
 
-        state = run(job_id, env)
+        # the host's registry is "current" while the job runs, as it is during a request
+        manager.push({"registry": env.registry, "request": None})
+        try:
+            state = run(job_id, env)
+        finally:
+            manager.pop()
         if state is None:
             doc = env.store.get(job_id)
             if doc is not None and doc["state"] == "running" and doc.get("worker") and not attempt_is_dead(

@@ -1,6 +1,7 @@
 """A host application for the tests: includes pyramid_jobs and adds processors through the directive."""
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -28,7 +29,11 @@ class Slow(Processor):
                 time.sleep(tick)
                 step.advance(message=f"tick {i + 1} of {ticks}")
         ctx.artifact("ticks.txt").write_text(f"{ticks}\n")
-        return {"ticks": ticks, "host_marker": marker, "attempt_pid": __import__("os").getpid()}
+        from pyramid.threadlocal import get_current_registry
+
+        current = (get_current_registry().settings or {}).get("host.marker")
+        return {"ticks": ticks, "host_marker": marker, "current_registry_marker": current,
+                "attempt_pid": os.getpid()}
 
 
 class Stubborn(Processor):

@@ -67,7 +67,8 @@ def test_sqlite_worker_runs_jobs_in_the_app_environment(tmp_path, start_worker):
     assert any(j["progress"]["step_name"] == "Tick" and 0 < j["progress"]["current"] < 20 for j in running)
     percents = [j["progress"]["percent"] for j in seen if j["progress"]]
     assert percents == sorted(percents), "percent never goes down"
-    assert app.get(f"/jobs/{slow['id']}/result").json["host_marker"] == "from-the-host-ini"
+    result = app.get(f"/jobs/{slow['id']}/result").json
+    assert result["host_marker"] == result["current_registry_marker"] == "from-the-host-ini"
     assert app.get(done["artifacts"][0]["url"]).text == "20\n"
     wait_state(app, txt["id"], ["succeeded"])
     result = app.get(f"/jobs/{txt['id']}/result").json
