@@ -30,6 +30,7 @@ testing = [
     "webtest>=3.0",
     "playwright>=1.45",
     "ruff>=0.6",
+    "pyramid_tm>=2.5",
 ]
 
 setup(
