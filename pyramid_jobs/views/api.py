@@ -91,7 +91,8 @@ def submit(request: Request) -> Response:
     if name:
         processor = env.processors.get(name)
         if processor is None:
-            raise BadRequest(f"There is no processor {name!r}; installed: {', '.join(sorted(p.name for p in env.processors))}.")
+            installed = ", ".join(sorted(p.name for p in env.processors))
+            raise BadRequest(f"There is no processor {name!r}; installed: {installed}.")
     else:
         processor = env.processors.for_filename(filename)
         if processor is None:
