@@ -84,12 +84,22 @@ def detect_encoding(sample: bytes) -> tuple[str, int, float | None, str | None]:
     # short samples (FORMATS.md): among guesses as good as the best, take the most common code page
     tied = {m.encoding for m in matches
             if m.chaos <= best.chaos + NEAR and m.coherence >= best.coherence - NEAR}
-    for name in PREFERRED:
-        if name in tied:
-            encoding = name
-            break
+    if encoding != "cp1252" and _mess("cp1252", sample) <= best.chaos + NEAR:
+        encoding = "cp1252"
+    else:
+        encoding = next((name for name in PREFERRED if name in tied), encoding)
     language = best.language if best.language and best.language != "Unknown" else None
     return encoding, 0, round(1.0 - best.chaos, 3), language
+
+
+def _mess(encoding: str, sample: bytes) -> float:
+    """charset-normalizer's measure of how garbled ``sample`` reads in ``encoding`` (0 is clean)."""
+    from charset_normalizer.md import mess_ratio
+
+    try:
+        return mess_ratio(sample.decode(encoding))
+    except UnicodeDecodeError:
+        return 1.0
 
 
 class TextProcessor(Processor):

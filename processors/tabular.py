@@ -1,0 +1,217 @@
+"""Column statistics accumulated chunk by chunk, so memory stays flat whatever the table's size.
+
+Counts, nulls, min and max are exact; mean and standard deviation are merged exactly across
+chunks (Chan's parallel formula); distinct counts are exact up to a cap and then a lower bound;
+quantiles come from a bounded reservoir sample (exact while the column fits in it); top values
+from a bounded counter (exact unless it had to be pruned). Each summary says which.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DISTINCT_CAP = 10_000
+SAMPLE_SIZE = 10_000
+TOP_VALUES = 10
+COUNTER_CAP = 50_000
+BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
+
+
+class ColumnStats:
+    def __init__(self, name: str, seed: int = 0):
+        self.name = name
+        self.count = 0
+        self.nulls = 0
+        self.kinds: Counter[str] = Counter()
+        self.integers = True
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.min: Any = None
+        self.max: Any = None
+        self.sample = np.empty(0)
+        self.seen_numbers = 0
+        self.rng = np.random.default_rng(seed)
+        self.distinct: set = set()
+        self.distinct_overflow = False
+        self.top: Counter = Counter()
+        self.top_pruned = False
+        self.text_min_len: int | None = None
+        self.text_max_len = 0
+
+    def feed(self, series: pd.Series) -> None:
+        total = len(series)
+        nulls = int(series.isna().sum())
+        self.nulls += nulls
+        values = series.dropna()
+        self.count += total - nulls
+        if values.empty:
+            return
+        if pd.api.types.is_bool_dtype(values):
+            self.kinds["boolean"] += len(values)
+            self._count_values(values)
+            return
+        numbers = values if pd.api.types.is_numeric_dtype(values) else None
+        if numbers is None and pd.api.types.is_datetime64_any_dtype(values):
+            self.kinds["datetime"] += len(values)
+            self._minmax(values.min(), values.max())
+            self._count_values(values)
+            return
+        if numbers is None:
+            text = values.astype(str)
+            lowered = text.str.strip().str.lower()
+            if lowered.isin(BOOL_WORDS).all():
+                self.kinds["boolean"] += len(values)
+                self._count_values(lowered)
+                return
+            converted = pd.to_numeric(text.str.strip(), errors="coerce")
+            if converted.notna().all():
+                numbers = converted
+            else:
+                self.kinds["text"] += len(values)
+                lengths = text.str.len()
+                self.text_min_len = min(self.text_min_len if self.text_min_len is not None else 1 << 62,
+                                        int(lengths.min()))
+                self.text_max_len = max(self.text_max_len, int(lengths.max()))
+                self._count_values(text)
+                return
+        arr = numbers.to_numpy(dtype="float64", na_value=np.nan)
+        arr = arr[np.isfinite(arr)]
+        if arr.size == 0:
+            return
+        self.kinds["number"] += arr.size
+        if self.integers and not np.all(np.floor(arr) == arr):
+            self.integers = False
+        self._moments(arr)
+        self._minmax(float(arr.min()), float(arr.max()))
+        self._reservoir(arr)
+        self._count_values(numbers)
+
+    def _moments(self, arr: np.ndarray) -> None:
+        n_b = arr.size
+        mean_b = float(arr.mean())
+        m2_b = float(((arr - mean_b) ** 2).sum())
+        n_a = self.n
+        n = n_a + n_b
+        delta = mean_b - self.mean
+        self.mean += delta * n_b / n
+        self.m2 += m2_b + delta * delta * n_a * n_b / n
+        self.n = n
+
+    def _minmax(self, lo: Any, hi: Any) -> None:
+        try:
+            self.min = lo if self.min is None or lo < self.min else self.min
+            self.max = hi if self.max is None or hi > self.max else self.max
+        except TypeError:  # values of different kinds across chunks
+            pass
+
+    def _reservoir(self, arr: np.ndarray) -> None:
+        """Algorithm R over a chunk, vectorised: each value is kept with probability k / seen."""
+        k = SAMPLE_SIZE
+        start = self.seen_numbers
+        self.seen_numbers += arr.size
+        if self.sample.size < k:
+            take = min(k - self.sample.size, arr.size)
+            self.sample = np.concatenate([self.sample, arr[:take]])
+            arr = arr[take:]
+            start += take
+        if arr.size == 0:
+            return
+        positions = np.arange(start + 1, start + arr.size + 1)
+        slots = (self.rng.random(arr.size) * positions).astype(np.int64)
+        keep = slots < k
+        self.sample[slots[keep]] = arr[keep]
+
+    def _count_values(self, values: pd.Series) -> None:
+        counts = values.value_counts(sort=False)
+        if not self.distinct_overflow:
+            self.distinct.update(counts.index.tolist())
+            if len(self.distinct) > DISTINCT_CAP:
+                self.distinct_overflow = True
+        self.top.update(dict(zip(counts.index.tolist(), counts.tolist(), strict=True)))
+        if len(self.top) > COUNTER_CAP:
+            self.top = Counter(dict(self.top.most_common(COUNTER_CAP // 2)))
+            self.top_pruned = True
+
+    @property
+    def kind(self) -> str:
+        if not self.kinds:
+            return "empty"
+        if len(self.kinds) > 1 and "text" in self.kinds:
+            return "text"
+        kind = self.kinds.most_common(1)[0][0]
+        if kind == "number":
+            return "integer" if self.integers else "float"
+        return kind
+
+    def summary(self) -> dict:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.kind,
+            "count": self.count,
+            "nulls": self.nulls,
+            "distinct": min(len(self.distinct), DISTINCT_CAP) if self.distinct_overflow else len(self.distinct),
+            "distinct_exact": not self.distinct_overflow,
+        }
+        if self.kind in ("integer", "float"):
+            std = math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else None
+            qs = np.quantile(self.sample, [0.25, 0.5, 0.75]).tolist() if self.sample.size else [None] * 3
+            out.update({
+                "min": self.min, "max": self.max, "mean": self.mean if self.n else None, "std": std,
+                "quantiles": {"p25": qs[0], "p50": qs[1], "p75": qs[2]},
+                "quantiles_exact": self.seen_numbers <= SAMPLE_SIZE,
+            })
+        elif self.kind == "datetime":
+            out.update({"min": self.min, "max": self.max})
+        if self.kind in ("text", "boolean", "datetime") or (self.kind == "integer" and len(self.distinct) <= 50):
+            out["top_values"] = [{"value": _plain(v), "count": int(c)} for v, c in self.top.most_common(TOP_VALUES)]
+            out["top_values_exact"] = not self.top_pruned
+        if self.kind == "text":
+            out["min_length"] = self.text_min_len
+            out["max_length"] = self.text_max_len
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+class TableStats:
+    """Statistics for the columns of one table, fed DataFrame chunks with the same columns."""
+
+    def __init__(self, names: list[str]):
+        self.columns = [ColumnStats(name, seed=i) for i, name in enumerate(names)]
+        self.rows = 0
+
+    def feed(self, frame: pd.DataFrame) -> None:
+        self.rows += len(frame)
+        for i, stats in enumerate(self.columns):
+            if i < frame.shape[1]:
+                stats.feed(frame.iloc[:, i])
+
+    def summaries(self) -> list[dict]:
+        return [c.summary() for c in self.columns]
+
+
+SUMMARY_FIELDS = ("name", "type", "count", "nulls", "distinct", "distinct_exact", "min", "max", "mean", "std",
+                  "p25", "p50", "p75", "quantiles_exact", "top_values")
+
+
+def summary_rows(summaries: list[dict]) -> list[list[Any]]:
+    """Rows for ``columns.csv``: one per column, the header first."""
+    rows: list[list[Any]] = [list(SUMMARY_FIELDS)]
+    for s in summaries:
+        q = s.get("quantiles") or {}
+        top = "; ".join(f"{t['value']} ({t['count']})" for t in s.get("top_values", [])[:5])
+        rows.append([s.get("name"), s.get("type"), s.get("count"), s.get("nulls"), s.get("distinct"),
+                     s.get("distinct_exact"), s.get("min"), s.get("max"), s.get("mean"), s.get("std"),
+                     q.get("p25"), q.get("p50"), q.get("p75"), s.get("quantiles_exact"), top])
+    return rows
