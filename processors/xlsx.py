@@ -72,12 +72,14 @@ class XlsxProcessor(Processor):
                 structure = {n: count_tags(zf, n) for n in names
                              if n.startswith("xl/worksheets/") and n.endswith(".xml")}
             step.advance(message="checked the container")
+            # a file object, not the path: openpyxl refuses paths without an Excel extension, and
+            # uploads are stored by job id
+            source = open(ctx.path, "rb")
             try:
-                wb = openpyxl.load_workbook(str(ctx.path), read_only=True, data_only=True, keep_links=False,
+                wb = openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False,
                                             keep_vba=False)
-            except ProcessingError:
-                raise
             except Exception as exc:
+                source.close()
                 raise ProcessingError("corrupt_file", f"The workbook could not be read: it looks damaged "
                                                       f"({type(exc).__name__}: {str(exc)[:200]}).") from None
             step.advance(message="opened the workbook")
@@ -87,6 +89,15 @@ class XlsxProcessor(Processor):
             total_rows = sum(known) if len(known) == len(sheets) else None
             step.advance(message=f"{len(sheets)} sheets")
 
+        try:
+            return self._read(ctx, wb, sheets, structure, defined, macros, total_rows)
+        finally:
+            wb.close()
+            source.close()
+
+    def _read(self, ctx: Any, wb: Any, sheets: list, structure: dict, defined: list, macros: bool,
+              total_rows: int | None) -> dict:
+        limits = ctx.limits
         results = []
         cells = 0
         with ctx.step("Read sheets", total=total_rows) as step:
@@ -103,7 +114,6 @@ class XlsxProcessor(Processor):
                 results.append(summary)
             for chart in getattr(wb, "chartsheets", []):
                 results.append({"name": chart.title, "kind": "chart", "state": getattr(chart, "sheet_state", None)})
-            wb.close()
 
         with ctx.step("Summarise", total=1) as step:
             result = {

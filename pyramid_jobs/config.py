@@ -60,10 +60,7 @@ def includeme(config: Configurator) -> None:
         config.add_route(f"pyramid_jobs.{name}", prefix + pattern)
     config.include(".views.errors")
     config.include(".views.api")
-    try:
-        config.include(".views.pages")
-    except ImportError:  # the pages are an optional part while they are being built
-        log.debug("pyramid_jobs pages not available", exc_info=True)
+    config.include(".views.pages")
 
     if settings.embedded_worker and not command_process:
         config.add_subscriber(_start_embedded_worker, ApplicationCreated)
