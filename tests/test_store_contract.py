@@ -137,16 +137,21 @@ def test_stranded_requeue_and_expiry(store):
 
 
 def test_concurrent_claims_give_one_winner(store):
-    doc = make(store)
-    wins = []
+    """Write conflicts make a backend retry a transition: its outcome must come from the last try."""
+    for _ in range(5):
+        doc = make(store)
+        wins = []
+        barrier = threading.Barrier(12)
 
-    def claim(i):
-        if store.claim(doc["id"], {"host": "h", "pid": i}) is not None:
-            wins.append(i)
+        def claim(i, job_id=doc["id"], barrier=barrier, wins=wins):
+            barrier.wait()
+            if store.claim(job_id, {"host": "h", "pid": i}) is not None:
+                wins.append(i)
 
-    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(wins) == 1
+        threads = [threading.Thread(target=claim, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(wins) == 1
+        assert store.get(doc["id"])["attempt"] == 1

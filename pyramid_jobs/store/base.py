@@ -69,7 +69,8 @@ class JobStore:
         raise NotImplementedError
 
     def _mutate(self, job_id: str, fn: Mutation, result: str | None = None) -> dict | None:
-        """Atomically apply ``fn``; write ``result`` (JSON text) with the change. Returns the new
+        """Atomically apply ``fn`` (called again after a write conflict, so it must not keep state
+        between calls); write ``result`` (JSON text) with the change. Returns the new
         record, the unchanged one when ``fn`` answered None, or None when there is no such job."""
         raise NotImplementedError
 
@@ -126,6 +127,7 @@ class JobStore:
         taken: list[bool] = []
 
         def fn(doc: dict) -> dict | None:
+            taken.clear()  # a backend may call fn again after a write conflict
             if doc["state"] == RUNNING and not takeover(doc):
                 return None
             if doc["state"] not in ACTIVE:
@@ -154,6 +156,7 @@ class JobStore:
         stale: list[bool] = []
 
         def fn(doc: dict) -> dict | None:
+            stale.clear()
             if doc["state"] != RUNNING or doc.get("attempt") != attempt:
                 stale.append(True)
                 return None
@@ -178,6 +181,7 @@ class JobStore:
         won: list[bool] = []
 
         def fn(doc: dict) -> dict | None:
+            won.clear()
             if doc["state"] != RUNNING or doc.get("attempt") != attempt:
                 return None
             doc["finished_at"] = iso(now)
@@ -220,6 +224,7 @@ class JobStore:
         done: list[bool] = []
 
         def fn(doc: dict) -> dict | None:
+            done.clear()
             if doc["state"] not in ACTIVE:
                 return None
             if doc["state"] == RUNNING:
