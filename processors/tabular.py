@@ -63,8 +63,17 @@ class ColumnStats:
             return
         if numbers is None:
             text = values.astype(str)
+            if "text" in self.kinds:  # once text, always text: skip the costly conversions
+                self._text(text)
+                return
+            # a sample decides cheaply for most text columns; the whole chunk confirms the rest
+            head = text.iloc[:500].str.strip()
+            maybe_bool = head.str.lower().isin(BOOL_WORDS).all()
+            if not maybe_bool and pd.to_numeric(head, errors="coerce").isna().any():
+                self._text(text)
+                return
             lowered = text.str.strip().str.lower()
-            if lowered.isin(BOOL_WORDS).all():
+            if maybe_bool and lowered.isin(BOOL_WORDS).all():
                 self.kinds["boolean"] += len(values)
                 self._count_values(lowered)
                 return
@@ -72,12 +81,7 @@ class ColumnStats:
             if converted.notna().all():
                 numbers = converted
             else:
-                self.kinds["text"] += len(values)
-                lengths = text.str.len()
-                self.text_min_len = min(self.text_min_len if self.text_min_len is not None else 1 << 62,
-                                        int(lengths.min()))
-                self.text_max_len = max(self.text_max_len, int(lengths.max()))
-                self._count_values(text)
+                self._text(text)
                 return
         arr = numbers.to_numpy(dtype="float64", na_value=np.nan)
         arr = arr[np.isfinite(arr)]
@@ -89,7 +93,15 @@ class ColumnStats:
         self._moments(arr)
         self._minmax(float(arr.min()), float(arr.max()))
         self._reservoir(arr)
-        self._count_values(numbers)
+        if not self.distinct_overflow:  # past 10,000 distinct numbers, counting each is all cost, no use
+            self._count_values(numbers)
+
+    def _text(self, text: pd.Series) -> None:
+        self.kinds["text"] += len(text)
+        lengths = text.str.len()
+        self.text_min_len = min(self.text_min_len if self.text_min_len is not None else 1 << 62, int(lengths.min()))
+        self.text_max_len = max(self.text_max_len, int(lengths.max()))
+        self._count_values(text)
 
     def _moments(self, arr: np.ndarray) -> None:
         n_b = arr.size
