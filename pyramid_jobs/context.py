@@ -62,6 +62,7 @@ class JobContext:
         self.progress.begin(name, total)
         handle = Step(self.progress)
         yield handle
+        handle.sync()
         if self.progress.total:
             self.progress.current = self.progress.total
         self.progress.flush()

@@ -90,13 +90,23 @@ class Progress:
 
 
 class Step:
-    """The handle a processor gets from ``ctx.step(...)``: ``advance`` and a settable ``total``."""
+    """The handle a processor gets from ``ctx.step(...)``: ``advance`` and a settable ``total``.
 
-    __slots__ = ("_progress", "_clock")
+    ``advance`` is the hot path: it updates two attributes and counts down; only every so many
+    calls (adapted so the clock is read about ten times per write interval) does it read the
+    clock, publish its position to the :class:`Progress`, and maybe write.
+    """
+
+    __slots__ = ("_progress", "_clock", "current", "message", "_left", "_batch", "_last")
 
     def __init__(self, progress: Progress):
         self._progress = progress
         self._clock = progress.clock
+        self.current: float = progress.current
+        self.message: str | None = progress.message
+        self._left = 1
+        self._batch = 1
+        self._last = progress.clock()
 
     @property
     def total(self) -> float | None:
@@ -106,23 +116,42 @@ class Step:
     def total(self, value: float | None) -> None:
         self._progress.total = value
 
-    @property
-    def current(self) -> float:
-        return self._progress.current
-
     def advance(self, n: float = 1, message: str | None = None) -> None:
-        p = self._progress
-        p.current += n
+        self.current += n
         if message is not None:
-            p.message = message
-        if self._clock() >= p.next_write:
-            p.flush()
+            self.message = message
+        self._left -= 1
+        if self._left <= 0:
+            self._tick()
 
     def update(self, current: float, message: str | None = None) -> None:
         """Set the position within the step directly (for example bytes read so far)."""
-        p = self._progress
-        p.current = current
+        self.current = current
         if message is not None:
-            p.message = message
-        if self._clock() >= p.next_write:
+            self.message = message
+        self._left -= 1
+        if self._left <= 0:
+            self._tick()
+
+    def sync(self) -> None:
+        """Publish the handle's position to the progress (at step end, before a final write)."""
+        p = self._progress
+        p.current, p.message = self.current, self.message
+
+    def _tick(self) -> None:
+        p = self._progress
+        p.current, p.message = self.current, self.message
+        now = self._clock()
+        elapsed = now - self._last
+        self._last = now
+        # aim for about ten clock reads per write interval, whatever the cost of one item
+        target = p.interval / 10 if p.interval > 0 else 0
+        if target <= 0:
+            self._batch = 1
+        elif elapsed <= 0:
+            self._batch = min(self._batch * 2, 1 << 20)
+        else:
+            self._batch = max(1, min(int(self._batch * target / elapsed), 1 << 20))
+        self._left = self._batch
+        if now >= p.next_write:
             p.flush()
