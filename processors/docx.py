@@ -89,7 +89,7 @@ def read_document(ctx: Any, doc: Any, images: int) -> dict:
                 level = _heading_level(style)
                 if level is not None and text.strip():
                     outline.append({"level": level, "text": text.strip()[:500], "style": style})
-                if len(links) < MAX_LINKS:
+                if len(links) < MAX_LINKS and block._p.hyperlink_lst:
                     for link in block.hyperlinks:
                         links.append({"text": link.text[:500], "url": link.url or (f"#{link.fragment}"
                                                                                    if link.fragment else None)})

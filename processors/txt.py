@@ -230,11 +230,21 @@ class _Counts:
         self.newlines["CRLF"] += crlf
         self.newlines["CR"] += cr
         self.newlines["LF"] += lf
-        for i, line in enumerate(re.split(r"\r\n|\r|\n", text)):
-            if i:
-                self._end_line()
-            self.line_len += len(line)
-        words = [w.lower() for w in WORD.findall(text)]
+        if crlf or cr:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        parts = text.split("\n")
+        if len(parts) == 1:
+            self.line_len += len(parts[0])
+        else:
+            self.line_len += len(parts[0])
+            self._end_line()
+            middle = parts[1:-1]
+            if middle:
+                self.lines += len(middle)
+                self.blank_lines += middle.count("")
+                self.longest = max(self.longest, max(map(len, middle)))
+            self.line_len = len(parts[-1])
+        words = WORD.findall(text.lower())
         self.words += len(words)
         self.freq.update(words)
         if len(self.freq) > MAX_DISTINCT_WORDS:
