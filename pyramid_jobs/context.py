@@ -65,7 +65,7 @@ class JobContext:
         handle.sync()
         if self.progress.total:
             self.progress.current = self.progress.total
-        self.progress.flush()
+        self.progress.maybe_flush()
 
     def artifact(self, name: str) -> Path:
         """A path to write an output file to; once the job succeeds it can be downloaded by name."""

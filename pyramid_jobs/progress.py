@@ -72,7 +72,14 @@ class Progress:
             raise ValueError(f"step {name!r} comes before step {self.step_name!r}: steps run in declared order")
         self.step, self.step_name = index, name
         self.current, self.total, self.message = 0, total, None
-        self.flush()
+        self.maybe_flush()
+
+    def maybe_flush(self) -> None:
+        """Write if the interval has passed (a fast job's step boundaries cost no store write)."""
+        if self.clock() >= self.next_write:
+            self.flush()
+        else:
+            self.check()
 
     def flush(self) -> None:
         """Write now (throttle or not), then raise if the job was cancelled or is overdue."""

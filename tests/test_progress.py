@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from pyramid_jobs import JobCancelled, JobTimeLimit
@@ -17,17 +19,26 @@ def test_percent_formula():
 
 def test_throttle_a_million_advances(tmp_path):
     writes = []
-    clock = iter(range(10**7)).__next__  # one "second" per call to the clock
     ctx = JobContext(tmp_path / "f", out_dir=tmp_path, steps=("Count",), sink=lambda s: writes.append(s) or False,
-                     interval=100_000)
-    ctx.progress.clock = clock
+                     interval=0.05)
+    started = time.monotonic()
     with ctx.step("Count", total=1_000_000) as step:
-        step._clock = clock
         for _ in range(1_000_000):
             step.advance()
-    # enter + one write per 100k clock ticks + exit
-    assert 2 <= len(writes) <= 15
-    assert writes[-1]["current"] == 1_000_000 and writes[-1]["percent"] == 100
+    elapsed = time.monotonic() - started
+    assert len(writes) <= elapsed / 0.05 + 3, "at most one write per interval, plus the step's boundaries"
+    assert ctx.progress.snapshot()["current"] == 1_000_000 and ctx.progress.snapshot()["percent"] == 100
+    assert all(a["percent"] <= b["percent"] for a, b in zip(writes, writes[1:], strict=False))
+
+
+def test_every_call_written_when_interval_is_zero(tmp_path):
+    writes = []
+    ctx = JobContext(tmp_path / "f", out_dir=tmp_path, steps=("A",), sink=lambda s: writes.append(s) or False,
+                     interval=0)
+    with ctx.step("A", total=3) as step:
+        for _ in range(3):
+            step.advance()
+    assert [w["current"] for w in writes] == [0, 1, 2, 3, 3]
 
 
 def test_steps_must_be_declared_and_in_order(tmp_path):
