@@ -22,6 +22,7 @@ requires = [
     "openpyxl>=3.1",
     "defusedxml>=0.7",
     "python-calamine>=0.2",
+    "tqdm>=4.66",
 ]
 
 testing = [
@@ -53,6 +54,7 @@ setup(
     extras_require={"testing": testing},
     entry_points={
         "paste.app_factory": ["main = pyramid_jobs.app:main", "jobs = pyramid_jobs:make_app"],
+        "console_scripts": ["pjobs = pyramid_jobs.scripts.pjobs:main"],
         "pyramid_jobs": [
             "txt = processors.txt",
             "pdf = processors.pdf",

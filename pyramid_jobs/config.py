@@ -4,6 +4,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pyramid.config import Configurator
@@ -62,8 +64,21 @@ def includeme(config: Configurator) -> None:
     config.include(".views.api")
     config.include(".views.pages")
 
-    if settings.embedded_worker and not command_process:
+    if settings.embedded_worker and not command_process and not _no_embedded_worker:
         config.add_subscriber(_start_embedded_worker, ApplicationCreated)
+
+
+_no_embedded_worker: list[bool] = []
+
+
+@contextmanager
+def without_embedded_worker() -> Iterator[None]:
+    """Bootstrap an application for a command (pjobs, pshell) without starting its embedded worker."""
+    _no_embedded_worker.append(True)
+    try:
+        yield
+    finally:
+        _no_embedded_worker.pop()
 
 
 def _make_broker_dir(url: str) -> None:
