@@ -32,6 +32,7 @@ testing = [
     "playwright>=1.45",
     "ruff>=0.6",
     "pyramid_tm>=2.5",
+    "jsonschema>=4.20",
 ]
 
 setup(

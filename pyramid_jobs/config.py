@@ -26,6 +26,7 @@ ROUTES = (
     ("collection", ""),
     ("processors", "/processors"),
     ("health", "/health"),
+    ("openapi", "/openapi.json"),
     ("job", "/{id:[0-9a-f]{32}}"),
     ("result", "/{id:[0-9a-f]{32}}/result"),
     ("artifact", "/{id:[0-9a-f]{32}}/artifacts/{name}"),

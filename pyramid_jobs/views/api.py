@@ -272,6 +272,12 @@ def health(request: Request) -> Response:
     return json_response(request, body, status=200 if body["ok"] else 503)
 
 
+def openapi_document(request: Request) -> Response:
+    from ..openapi import build
+
+    return json_response(request, build(request.route_path("pyramid_jobs.collection")), etag=True)
+
+
 def includeme(config: Configurator) -> None:
     settings = config.registry.jobs_settings
     submit_perm = settings.permission_submit
@@ -282,6 +288,7 @@ def includeme(config: Configurator) -> None:
     add(list_jobs, route_name="pyramid_jobs.collection", request_method="GET", permission=view_perm)
     add(list_processors, route_name="pyramid_jobs.processors", request_method="GET", permission=view_perm)
     add(health, route_name="pyramid_jobs.health", request_method="GET")
+    add(openapi_document, route_name="pyramid_jobs.openapi", request_method="GET")
     add(show_job, route_name="pyramid_jobs.job", request_method="GET", permission=view_perm)
     add(delete_job, route_name="pyramid_jobs.job", request_method="DELETE", permission=submit_perm,
         require_csrf=False)
