@@ -1,0 +1,104 @@
+"""Web process memory while 1 GB is uploaded, against the process at rest.
+
+pserve (waitress) on embedded defaults without the worker; the upload is streamed from a generator
+over loopback (never held in this process either); the server's peak RSS (VmHWM) is read from
+/proc before and after. Then the same upload against a lower limit, refused with 413.
+
+    python -m bench upload_memory [--quick]
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from .common import BIN, ROOT, free_port
+
+CHUNK = b"0123456789abcdef" * 65536  # 1 MiB
+
+
+def vm(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def upload(port: int, megabytes: int) -> tuple[int, dict]:
+    boundary = uuid.uuid4().hex
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    length = len(head) + megabytes * len(CHUNK) + len(tail)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    conn.putrequest("POST", "/jobs")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(length))
+    conn.endheaders()
+    try:
+        conn.send(head)
+        for _ in range(megabytes):
+            conn.send(CHUNK)
+        conn.send(tail)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server may answer 413 and close before the body is sent
+    res = conn.getresponse()
+    body = json.loads(res.read() or b"{}")
+    conn.close()
+    return res.status, body
+
+
+def serve(tmp: Path, limit: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    ini = tmp / f"up-{limit}.ini"
+    ini.write_text(f"""[app:main]
+use = egg:pyramid_jobs#main
+jobs.broker_url = sqla+sqlite:///{tmp}/broker.sqlite
+jobs.store_url = sqlite:///{tmp}/jobs.sqlite
+jobs.data_dir = {tmp}/files
+jobs.embedded_worker = false
+jobs.max_upload_size = {limit}
+
+[server:main]
+use = egg:waitress#main
+listen = 127.0.0.1:{port}
+max_request_body_size = 4294967296
+""")
+    proc = subprocess.Popen([str(BIN / "pserve"), str(ini)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/jobs/processors")
+            c.getresponse().read()
+            break
+        except OSError:
+            time.sleep(0.2)
+    time.sleep(1)
+    return proc, port
+
+
+def main(argv: list[str]) -> int:
+    megabytes = 200 if "--quick" in argv else 1024
+    with tempfile.TemporaryDirectory(prefix="pj-upload-") as d:
+        tmp = Path(d)
+        for limit, expect in (("4GB", 202), ("100MB", 413)):
+            proc, port = serve(tmp, limit)
+            try:
+                rest = vm(proc.pid, "VmRSS")
+                t = time.perf_counter()
+                status, body = upload(port, megabytes)
+                seconds = time.perf_counter() - t
+                peak = vm(proc.pid, "VmHWM")
+                print(f"{megabytes} MiB upload, limit {limit}: HTTP {status} (expected {expect}) in {seconds:.1f}s; "
+                      f"server RSS at rest {rest} MB, peak {peak} MB, growth {peak - rest} MB (target < 100 MB)",
+                      flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+    return 0
