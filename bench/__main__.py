@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "upload_memory")
+BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "upload_memory", "scaling")
 
 
 def main() -> int:

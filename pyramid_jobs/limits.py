@@ -18,7 +18,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     "max_pages": 5_000,
     "max_stream_size": 75 * MB,
     # tables (csv, xlsx)
-    "max_rows": 10_000_000,
+    "max_rows": 100_000_000,
     "max_columns": 10_000,
     "max_cells": 100_000_000,
     "max_field_size": 16 * MB,
