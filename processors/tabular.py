@@ -141,9 +141,15 @@ class ColumnStats:
     def _count_values(self, values: pd.Series) -> None:
         counts = values.value_counts(sort=False)
         if not self.distinct_overflow:
-            self.distinct.update(counts.index.tolist())
-            if len(self.distinct) > DISTINCT_CAP:
-                self.distinct_overflow = True
+            if len(counts) > DISTINCT_CAP:
+                self.distinct_overflow = True  # no need to build a set that would be thrown away
+            else:
+                self.distinct.update(counts.index.tolist())
+                if len(self.distinct) > DISTINCT_CAP:
+                    self.distinct_overflow = True
+        if len(counts) > COUNTER_CAP // 2:
+            counts = counts.nlargest(COUNTER_CAP // 2)  # C-speed pruning of a very diverse chunk
+            self.top_pruned = True
         self.top.update(dict(zip(counts.index.tolist(), counts.tolist(), strict=True)))
         if len(self.top) > COUNTER_CAP:
             self.top = Counter(dict(self.top.most_common(COUNTER_CAP // 2)))
