@@ -21,49 +21,49 @@ from .txt import detect_encoding, looks_like_text
 
 SNIFF_BYTES = 64 * 1024
 CHUNK_ROWS = 200_000
-SCAN_BLOCK = 8 * 1024 * 1024
 DELIMITERS = ",;\t|:"
 SKIPPED = re.compile(r"Skipping line \d+")
 
 
-class _Counting(io.RawIOBase):
-    """A binary file that counts what pandas has read, for progress by bytes."""
+class LineTooLong(Exception):
+    pass
 
-    def __init__(self, f: Any):
+
+class _Counting(io.RawIOBase):
+    """The file as pandas reads it: counts bytes for progress, and stops a line longer than
+    ``limit`` while it is read, before pandas' parser could buffer it whole (one 2 GB line)."""
+
+    def __init__(self, f: Any, limit: int, newline: bytes):
         self.f = f
         self.pos = 0
+        self.limit = limit
+        self.newline = newline
+        self.run = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: Any) -> int:
         n = self.f.readinto(b)
-        self.pos += n or 0
+        if n:
+            self.pos += n
+            data = bytes(b[:n])
+            last = data.rfind(self.newline)
+            if last == -1:
+                self.run += n
+            else:
+                first = data.find(self.newline)
+                if self.run + first > self.limit or (n > self.limit and _longest_inside(data, self.newline)
+                                                     > self.limit):
+                    raise LineTooLong()
+                self.run = n - last - len(self.newline)
+            if self.run > self.limit:
+                raise LineTooLong()
         return n
 
     def close(self) -> None:
         self.f.close()
         super().close()
-
-
-def longest_line(path: Any, limit: int, newline: bytes = b"\n") -> int:
-    """The longest run of bytes without a newline, stopping early past ``limit``."""
-    run = longest = 0
-    with open(path, "rb") as f:
-        while block := f.read(SCAN_BLOCK):
-            first = block.find(newline)
-            if first == -1:
-                run += len(block)
-            else:
-                longest = max(longest, run + first)
-                run = len(block) - block.rfind(newline) - 1
-                # lines wholly inside the block are shorter than the block itself
-                if len(block) > limit:
-                    longest = max(longest, _longest_inside(block, newline))
-            longest = max(longest, run)
-            if longest > limit:
-                return longest
-    return longest
 
 
 def _longest_inside(block: bytes, newline: bytes) -> int:
@@ -104,7 +104,7 @@ class CsvProcessor(Processor):
         limits = ctx.limits
         size = ctx.path.stat().st_size
 
-        with ctx.step("Detect format", total=3) as step:
+        with ctx.step("Detect format", total=2) as step:
             if size == 0:
                 raise ProcessingError("empty_file", "The file is empty.")
             with open(ctx.path, "rb") as f:
@@ -122,12 +122,6 @@ class CsvProcessor(Processor):
             newline = b"\r" if "\n" not in sample and "\r" in sample else b"\n"
             if encoding.startswith("utf-16"):
                 newline = (newline + b"\x00") if encoding.endswith("le") else (b"\x00" + newline)
-            longest = longest_line(ctx.path, limits.max_field_size, newline)
-            if longest > limits.max_field_size:
-                raise ProcessingError("too_large", f"A line of the file is longer than "
-                                                   f"{limits.max_field_size / 1e6:.0f} MB; it is not a table "
-                                                   f"this service can read.")
-            step.advance(message="line lengths checked")
             dialect = _sniff(sample, delimiter)
             step.advance(message=f"delimiter {dialect['delimiter']!r}")
 
@@ -138,7 +132,7 @@ class CsvProcessor(Processor):
         rows_read = 0
         truncated = False
         with ctx.step("Read rows", total=size) as step, open(ctx.path, "rb") as raw:
-            counting = _Counting(raw)
+            counting = _Counting(raw, limits.max_field_size, newline)
             reader_kw: dict[str, Any] = dict(
                 sep=dialect["delimiter"], quotechar=dialect["quotechar"], header=0 if dialect["header"] else None,
                 encoding=encoding, encoding_errors="replace", chunksize=CHUNK_ROWS, engine="c",
@@ -178,6 +172,10 @@ class CsvProcessor(Processor):
                         parser_warnings.append(message.strip()[:300])
             except ProcessingError:
                 raise
+            except LineTooLong:
+                raise ProcessingError("too_large", f"A line of the file is longer than "
+                                                   f"{limits.max_field_size / 1e6:.0f} MB; it is not a table "
+                                                   "this service can read.") from None
             except pd.errors.EmptyDataError:
                 raise ProcessingError("empty_file", "The file holds no rows.") from None
             except (pd.errors.ParserError, UnicodeError, ValueError, OverflowError) as exc:

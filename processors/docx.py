@@ -70,6 +70,9 @@ def read_document(ctx: Any, doc: Any, images: int) -> dict:
     links: list[dict] = []
     preview: list[str] = []
     preview_left = ctx.limits.preview_chars
+    levels: dict[str, int | None] = {}
+    pending: list[str] = []
+    has_links = bool(body.xpath("./w:p/w:hyperlink"))  # one C-speed search instead of one per paragraph
     with ctx.step("Extract text", total=total) as step, open(ctx.artifact("text.txt"), "w", encoding="utf-8") as out:
         for n, block in enumerate(doc.iter_inner_content(), start=1):
             if isinstance(block, Table):
@@ -81,25 +84,31 @@ def read_document(ctx: Any, doc: Any, images: int) -> dict:
                 text = tables_text
             else:
                 paragraphs += 1
-                text = block.text
+                text = paragraph_text(block._p)
                 if not text.strip():
                     empty += 1
                 style_id = block._p.style
-                style = style_names.get(style_id, style_id or "Normal")
-                level = _heading_level(style)
-                if level is not None and text.strip():
-                    outline.append({"level": level, "text": text.strip()[:500], "style": style})
-                if len(links) < MAX_LINKS and block._p.hyperlink_lst:
+                if style_id is not None:
+                    style = style_names.get(style_id, style_id)
+                    level = levels.get(style)
+                    if level is None and style not in levels:
+                        level = levels[style] = _heading_level(style)
+                    if level is not None and text.strip():
+                        outline.append({"level": level, "text": text.strip()[:500], "style": style})
+                if has_links and len(links) < MAX_LINKS and block._p.hyperlink_lst:
                     for link in block.hyperlinks:
                         links.append({"text": link.text[:500], "url": link.url or (f"#{link.fragment}"
                                                                                    if link.fragment else None)})
-            words += len(WORD.findall(text))
             characters += len(text)
-            out.write(text + "\n")
+            pending.append(text)
             if preview_left > 0 and text:
                 preview.append(text[:preview_left] + "\n")
                 preview_left -= len(preview[-1])
-            step.advance(message=f"block {n} of {total}")
+            if len(pending) >= 500:  # words counted and text written in batches: one regex pass each
+                words += _flush(pending, out)
+                step.advance(len(pending), message=f"block {n} of {total}")
+                pending.clear()
+        words += _flush(pending, out)
 
     with ctx.step("Summarise", total=1) as step:
         with open(ctx.artifact("outline.json"), "w", encoding="utf-8") as f:
@@ -122,6 +131,38 @@ def read_document(ctx: Any, doc: Any, images: int) -> dict:
         }
         step.advance()
     return result
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+T, TAB, BR, CR, PPR = W + "t", W + "tab", W + "br", W + "cr", W + "pPr"
+DEL = W + "del"
+
+
+def paragraph_text(p: Any) -> str:
+    """A paragraph's text in one C-level walk (python-docx runs an XPath query per paragraph and
+    per run). Reads runs wherever they sit (hyperlinks, fields, insertions), skips deletions and
+    the paragraph's properties, whose ``w:tab`` elements are tab stops, not tabs."""
+    out: list[str] = []
+    for child in p:
+        if child.tag == PPR or child.tag == DEL:
+            continue
+        for el in child.iter(T, TAB, BR, CR):
+            tag = el.tag
+            if tag == T:
+                out.append(el.text or "")
+            elif tag == TAB:
+                out.append("\t")
+            else:
+                out.append("\n")
+    return "".join(out)
+
+
+def _flush(texts: list[str], out: Any) -> int:
+    if not texts:
+        return 0
+    joined = "\n".join(texts) + "\n"
+    out.write(joined)
+    return len(WORD.findall(joined))
 
 
 def _heading_level(style: str) -> int | None:
