@@ -45,9 +45,10 @@ class ColumnStats:
 
     def feed(self, series: pd.Series) -> None:
         total = len(series)
-        nulls = int(series.isna().sum())
+        mask = series.isna().to_numpy()  # once: on string columns every isna is a Python-level pass
+        nulls = int(mask.sum())
         self.nulls += nulls
-        values = series.dropna()
+        values = series[~mask] if nulls else series
         self.count += total - nulls
         if values.empty:
             return
@@ -139,7 +140,7 @@ class ColumnStats:
         self.sample[slots[keep]] = arr[keep]
 
     def _count_values(self, values: pd.Series) -> None:
-        counts = values.value_counts(sort=False)
+        counts = values.value_counts(sort=False, dropna=False)  # values hold no nulls by now
         if not self.distinct_overflow:
             if len(counts) > DISTINCT_CAP:
                 self.distinct_overflow = True  # no need to build a set that would be thrown away
