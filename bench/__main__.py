@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "upload_memory", "scaling")
+BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "upload_memory", "scaling", "load")
 
 
 def main() -> int:
