@@ -127,3 +127,20 @@ def test_redelivered_attempt_starts_clean(tmp_path, redis_server):
     assert not half.exists(), "the dead attempt's files are removed"
     app.get(f"/jobs/{job['id']}/artifacts/junk.bin", status=404)
     assert json.loads(env.store.result(job["id"]))["words"] == 1
+
+
+@pytest.mark.worker
+def test_worker_reconnects_after_redis_returns(tmp_path, redis_server, start_worker):
+    url = f"redis://127.0.0.1:{redis_server.port}"
+    ini = write_ini(tmp_path, settings_for(tmp_path, **{"jobs.broker_url": f"{url}/0",
+                                                         "jobs.store_url": f"{url}/1"}))
+    start_worker(ini)
+    app = webtest.TestApp(get_app(str(ini)))
+    first = app.post("/jobs", upload_files=[("file", "a.txt", b"before")]).json
+    wait_for(lambda: app.get(f"/jobs/{first['id']}").json["state"] == "succeeded", timeout=60, what="first job")
+    redis_server.stop()
+    time.sleep(3)
+    redis_server.start()
+    second = app.post("/jobs", upload_files=[("file", "b.txt", b"after")]).json
+    wait_for(lambda: app.get(f"/jobs/{second['id']}").json["state"] == "succeeded", timeout=90,
+             what="a job after Redis came back")
