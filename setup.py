@@ -33,6 +33,7 @@ testing = [
     "ruff>=0.6",
     "pyramid_tm>=2.5",
     "jsonschema>=4.20",
+    "schemathesis>=4.0",
 ]
 
 setup(
