@@ -13,7 +13,7 @@ import re
 import warnings
 from typing import Any
 
-from pyramid_jobs import ProcessingError, Processor, hookimpl
+from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from .safety import escape_formula
 from .tabular import TableStats, summary_rows
@@ -86,6 +86,11 @@ class CsvProcessor(Processor):
     steps = ("Detect format", "Read rows", "Summarise")
     description = ("CSV: encoding and dialect, rows and columns, per-column type, nulls, distinct values, "
                    "numeric statistics and most frequent values.")
+    options = (
+        Option("delimiter", str, help="one character; sniffed when absent"),
+        Option("encoding", str, help="a Python codec name; detected when absent"),
+        Option("max_rows", int, help="read at most this many rows"),
+    )
 
     def sniff(self, head: bytes) -> bool:
         return looks_like_text(head)

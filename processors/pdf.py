@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from pyramid_jobs import ProcessingError, Processor, hookimpl
+from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 SEPARATOR = "\n\f"  # form feed between pages, as pdftotext writes
 OCR_THRESHOLD = 10  # fewer visible characters than this on a page with images: needs OCR
@@ -50,6 +50,7 @@ class PdfProcessor(Processor):
     steps = ("Open", "Extract text", "Summarise")
     description = ("PDF: page count, version, metadata, encryption, outline, form fields, text per page "
                    "and the pages that need OCR.")
+    options = (Option("password", str, help="the PDF's user password, when it has one"),)
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]

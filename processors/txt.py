@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from pyramid_jobs import ProcessingError, Processor, hookimpl
+from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 SAMPLE = 1024 * 1024
 CHUNK = 1024 * 1024
@@ -109,6 +109,7 @@ class TextProcessor(Processor):
     steps = ("Detect encoding", "Read text", "Summarise")
     description = ("Plain text: encoding, line, word and character counts, newline style, "
                    "the most frequent words, and a UTF-8 copy.")
+    options = (Option("encoding", str, help="a Python codec name; detected when absent"),)
 
     def sniff(self, head: bytes) -> bool:
         return looks_like_text(head)

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import JobCancelled, JobTimeLimit, ProcessingError
 from .hookspecs import hookimpl
 from .limits import Limits
+from .options import Option
 from .processor import Processor
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "JobCancelled",
     "JobTimeLimit",
     "Limits",
+    "Option",
     "includeme",
     "make_app",
 ]

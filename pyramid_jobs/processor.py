@@ -17,6 +17,8 @@ class Processor:
     media_types: ClassVar[tuple[str, ...]] = ()
     steps: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
+    #: options the processor takes (``pyramid_jobs.Option``); none declared means any JSON object
+    options: ClassVar[tuple] = ()
 
     def sniff(self, head: bytes) -> bool:
         """Whether the first bytes of an upload look like this processor's format.
@@ -36,6 +38,7 @@ class Processor:
             "media_types": list(self.media_types),
             "steps": list(self.steps),
             "description": self.description,
+            "options": [o.describe() for o in self.options],
         }
 
     def __repr__(self) -> str:

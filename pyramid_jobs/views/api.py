@@ -14,6 +14,7 @@ from ..celery_app import enqueue_function
 from ..context import check_artifact_name
 from ..errors import BadRequest, Conflict, FileTooLarge, NotFound, UnsupportedType
 from ..jobjson import job_json
+from ..options import validate_options
 from ..renderers import dumps
 from ..runner import JobEnv
 from ..store import ANY, ENDED, STATES, SUCCEEDED, new_record
@@ -100,6 +101,7 @@ def submit(request: Request) -> Response:
                 f"No processor takes {filename!r}. Accepted extensions: {', '.join(env.processors.extensions())}."
             )
 
+    options = validate_options(processor, options)
     job_id = uuid.uuid4().hex
     path = env.files.upload(job_id)
     try:
