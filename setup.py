@@ -34,6 +34,11 @@ testing = [
     "pyramid_tm>=2.5",
     "jsonschema>=4.20",
     "schemathesis>=4.0",
+    "flask>=3.0",
+    "django>=5.0",
+    "fastapi>=0.110",
+    "a2wsgi>=1.10",
+    "httpx>=0.27",
 ]
 
 setup(

@@ -60,7 +60,7 @@ def includeme(config: Configurator) -> None:
 
     prefix = settings.route_prefix
     for name, pattern in ROUTES:
-        config.add_route(f"pyramid_jobs.{name}", prefix + pattern)
+        config.add_route(f"pyramid_jobs.{name}", (prefix + pattern) or "/")
     config.include(".views.errors")
     config.include(".views.api")
     config.include(".views.pages")

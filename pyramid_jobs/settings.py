@@ -73,10 +73,11 @@ def parse_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def parse_prefix(value: str) -> str:
-    value = str(value).strip().rstrip("/")
+    """``/jobs``, or ``/`` for the root (when another framework mounts the jobs app under a path)."""
+    value = str(value).strip()
     if not value.startswith("/") or not re.match(r"^[A-Za-z0-9/_.~-]+$", value):
         raise ValueError(value)
-    return value
+    return value.rstrip("/")
 
 
 def parse_optional(value: Any) -> str | None:

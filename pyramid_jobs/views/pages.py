@@ -129,7 +129,7 @@ def delete(request: Request) -> HTTPSeeOther:
 def includeme(config: Configurator) -> None:
     config.include("pyramid_jinja2")
     prefix = config.registry.jobs_settings.route_prefix
-    config.add_static_view(f"{prefix.lstrip('/')}/static", "pyramid_jobs:static", cache_max_age=3600)
+    config.add_static_view(f"{prefix}/static".lstrip("/"), "pyramid_jobs:static", cache_max_age=3600)
     config.add_route("pyramid_jobs.ui", f"{prefix}/ui")
     config.add_route("pyramid_jobs.ui_upload", f"{prefix}/ui/upload")
     config.add_route("pyramid_jobs.ui_job", prefix + "/ui/{id:[0-9a-f]{32}}")

@@ -1,0 +1,58 @@
+"""The jobs WSGI application mounted under /jobs in Flask, Django and FastAPI apps: upload, run, result."""
+from __future__ import annotations
+
+import pytest
+import webtest
+
+from pyramid_jobs.runner import run_job
+from tests.conftest import settings_for
+
+
+def roundtrip(post, get, jobs_app) -> None:
+    job = post()
+    assert job["links"]["self"] == f"/jobs/{job['id']}", "links carry the mount point"
+    assert run_job(job["id"], jobs_app.registry.jobs_env) == "succeeded"
+    assert get(job["links"]["self"])["state"] == "succeeded"
+    assert get(job["links"]["result"])["words"] == 2
+
+
+def test_flask(tmp_path):
+    pytest.importorskip("flask")
+    from examples.flask_app import create_app
+
+    app = create_app(settings_for(tmp_path))
+    client = webtest.TestApp(app)
+    assert "Flask" in client.get("/").text
+    roundtrip(lambda: client.post("/jobs", upload_files=[("file", "a.txt", b"hello flask")], status=202).json,
+              lambda url: client.get(url).json, app.jobs)
+    assert client.get("/jobs/ui").status_int == 200
+    assert client.get("/jobs/static/jobs.js").status_int == 200
+
+
+def test_django(tmp_path):
+    pytest.importorskip("django")
+    from examples.django_project.wsgi import make_application
+
+    app = make_application(settings_for(tmp_path))
+    client = webtest.TestApp(app)
+    assert "Django" in client.get("/").text
+    roundtrip(lambda: client.post("/jobs", upload_files=[("file", "a.txt", b"hello django")], status=202).json,
+              lambda url: client.get(url).json, app.jobs)
+
+
+def test_fastapi(tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from examples.fastapi_app import create_app
+
+    app = create_app(settings_for(tmp_path))
+    with TestClient(app) as client:
+        assert client.get("/").json()["hello"].startswith("FastAPI")
+
+        def post():
+            res = client.post("/jobs", files={"file": ("a.txt", b"hello fastapi", "text/plain")})
+            assert res.status_code == 202, res.text
+            return res.json()
+
+        roundtrip(post, lambda url: client.get(url).json(), app.state.jobs)
