@@ -23,6 +23,7 @@ requires = [
     "defusedxml>=0.7",
     "python-calamine>=0.2",
     "tqdm>=4.66",
+    "prometheus_client>=0.20",
 ]
 
 testing = [
@@ -39,6 +40,7 @@ testing = [
     "fastapi>=0.110",
     "a2wsgi>=1.10",
     "httpx>=0.27",
+    "flower>=2.0",
 ]
 
 setup(

@@ -64,6 +64,7 @@ def includeme(config: Configurator) -> None:
     config.include(".views.errors")
     config.include(".views.api")
     config.include(".views.pages")
+    config.include(".metrics")
 
     if settings.embedded_worker and not command_process and not _no_embedded_worker:
         config.add_subscriber(_start_embedded_worker, ApplicationCreated)

@@ -123,6 +123,8 @@ class JobsSettings:
     permission_submit: str | None = None
     permission_view: str | None = None
     permission_admin: str | None = None
+    metrics: bool = False
+    permission_metrics: str | None = None
     progress_interval: float = 0.5
     heartbeat_interval: float = 5.0
     stale_after: float = 60.0
@@ -156,6 +158,8 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "permission.submit": ("permission_submit", parse_optional, "a Pyramid permission name"),
     "permission.view": ("permission_view", parse_optional, "a Pyramid permission name"),
     "permission.admin": ("permission_admin", parse_optional, "a Pyramid permission name"),
+    "metrics": ("metrics", parse_bool, "true or false"),
+    "permission.metrics": ("permission_metrics", parse_optional, "a Pyramid permission name"),
     "progress_interval": ("progress_interval", parse_duration, "a duration such as 0.5 or 250ms"),
     "heartbeat_interval": ("heartbeat_interval", parse_duration, "a duration such as 5s"),
     "stale_after": ("stale_after", parse_duration, "a duration such as 60s"),

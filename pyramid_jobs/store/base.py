@@ -92,6 +92,10 @@ class JobStore:
     def ping(self) -> bool:
         raise NotImplementedError
 
+    def all(self) -> Iterable[dict]:
+        """Every record, in batches (for metrics; it reads the whole store)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -139,6 +143,7 @@ class JobStore:
             doc["attempt"] = int(doc.get("attempt", 0)) + 1
             doc["worker"] = worker
             doc["heartbeat"] = now
+            doc["started"] = now
             doc["started_at"] = iso(now)
             _transition(doc, RUNNING, now)
             taken.append(True)
@@ -185,6 +190,7 @@ class JobStore:
             if doc["state"] != RUNNING or doc.get("attempt") != attempt:
                 return None
             doc["finished_at"] = iso(now)
+            doc["duration"] = now - (doc.get("started") or now)
             doc["error"] = error
             doc["artifacts"] = list(artifacts or [])
             if state == SUCCEEDED:

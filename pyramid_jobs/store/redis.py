@@ -72,6 +72,15 @@ class RedisStore(JobStore):
             pipe.zadd(self.k_ended, {doc["id"]: doc.get("finished") or doc["created"]})
 
     @_guard
+    def all(self) -> Iterable[dict]:
+        out = []
+        for start in range(0, self.r.zcard(self.k_index), 500):
+            ids = [i.decode() for i in self.r.zrange(self.k_index, start, start + 499)]
+            if ids:
+                out += [json.loads(raw) for raw in self.r.mget([self._k(i) for i in ids]) if raw]
+        return out
+
+    @_guard
     def _insert(self, doc: dict) -> None:
         with self.r.pipeline() as pipe:
             pipe.set(self._k(doc["id"]), json.dumps(doc))

@@ -65,6 +65,10 @@ class SQLiteStore(JobStore):
         except sqlite3.Error:
             return False
 
+    def all(self) -> Iterable[dict]:
+        for (raw,) in self._conn().execute("SELECT doc FROM jobs"):
+            yield json.loads(raw)
+
     def _insert(self, doc: dict) -> None:
         self._conn().execute(
             "INSERT INTO jobs (id, created, state, owner, finished, doc) VALUES (?, ?, ?, ?, ?, ?)",
