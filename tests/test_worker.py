@@ -185,3 +185,35 @@ def test_redis_two_workers_share_jobs(tmp_path, redis_prefix, start_worker):
         wait_state(app, job["id"], ["succeeded"], timeout=60)
         pids.add(app.get(f"/jobs/{job['id']}/result").json["attempt_pid"])
     assert len(pids) == 2, "both workers took jobs"
+
+
+def test_ini_option_accepted_by_flower(tmp_path):
+    import socket
+    import subprocess
+    import urllib.request
+
+    from tests.conftest import BIN, ROOT, subprocess_env
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ini = write_ini(tmp_path, settings_for(tmp_path, **{"jobs.broker_url": f"{REDIS_URL}/13"}))
+    log = tmp_path / "flower.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN / "celery"), "-A", "pyramid_jobs.celery_app", "flower", "--ini", str(ini),
+                                 f"--port={port}", "--address=127.0.0.1"], cwd=ROOT, env=subprocess_env(),
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            def serves() -> bool:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as res:
+                        return res.status == 200
+                except OSError:
+                    return False
+
+            wait_for(lambda: proc.poll() is not None or serves(), timeout=60, what="flower")
+            assert proc.poll() is None, log.read_text()[-2000:]
+            assert "Broker: redis://" in log.read_text() and "/13" in log.read_text(), "flower uses the ini's broker"
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
