@@ -25,6 +25,20 @@ def corpus() -> Path:
     return CORPUS
 
 
+@pytest.fixture
+def app(tmp_path):
+    """WebTest over the test host application (pyramid_jobs plus test processors), a 1 MB upload limit;
+    ``app.env`` is the registry's job environment, for running jobs in process."""
+    import webtest
+
+    from tests.hostapp import main
+
+    wsgi = main({"here": str(tmp_path)}, **settings_for(tmp_path, **{"jobs.max_upload_size": "1MB"}))
+    test_app = webtest.TestApp(wsgi)
+    test_app.env = wsgi.registry.jobs_env
+    return test_app
+
+
 def redis_available() -> bool:
     import redis
 

@@ -14,14 +14,6 @@ from tests.conftest import settings_for
 from tests.hostapp import main as host_main
 
 
-@pytest.fixture
-def app(tmp_path):
-    wsgi = host_main({"here": str(tmp_path)}, **settings_for(tmp_path, **{"jobs.max_upload_size": "1MB"}))
-    test_app = webtest.TestApp(wsgi)
-    test_app.env = wsgi.registry.jobs_env
-    return test_app
-
-
 def submit(app, name="notes.txt", body=b"one two two\nthree\n", status=202, **fields):
     return app.post("/jobs", params=fields, upload_files=[("file", name, body)], status=status)
 

@@ -4,21 +4,12 @@ from __future__ import annotations
 import re
 
 import jsonschema
-import pytest
 import webtest
 from pyramid.interfaces import IRoutesMapper
 
 from pyramid_jobs.runner import run_job
 from tests.conftest import settings_for
 from tests.hostapp import main as host_main
-
-
-@pytest.fixture
-def app(tmp_path):
-    wsgi = host_main({"here": str(tmp_path)}, **settings_for(tmp_path, **{"jobs.max_upload_size": "1MB"}))
-    test_app = webtest.TestApp(wsgi)
-    test_app.env = wsgi.registry.jobs_env
-    return test_app
 
 
 def spec_of(app):

@@ -3,24 +3,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import webtest
 from pyramid.config import Configurator
 from pyramid.session import SignedCookieSessionFactory
 
 from pyramid_jobs.runner import run_job
 from tests.conftest import ROOT, settings_for
-from tests.hostapp import main as host_main
 
 HOSTILE = '<img src=x onerror="alert(1)">.txt'
-
-
-@pytest.fixture
-def app(tmp_path):
-    wsgi = host_main({"here": str(tmp_path)}, **settings_for(tmp_path, **{"jobs.max_upload_size": "1MB"}))
-    test_app = webtest.TestApp(wsgi)
-    test_app.env = wsgi.registry.jobs_env
-    return test_app
 
 
 def test_upload_page_lists_types_limit_and_sends_csp(app):
