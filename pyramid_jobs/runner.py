@@ -22,7 +22,7 @@ from .jobjson import job_json
 from .plugins import ProcessorSet
 from .renderers import dumps
 from .settings import JobsSettings
-from .store import CANCELLED, FAILED, RUNNING, SUCCEEDED, JobStore, StaleAttempt
+from .store import CANCELLED, FAILED, SUCCEEDED, JobStore, StaleAttempt
 
 log = logging.getLogger("pyramid_jobs.runner")
 
@@ -200,4 +200,4 @@ def _notify(env: JobEnv, doc: dict) -> None:
         log.exception("job %s: a jobs_job_finished hook failed", doc["id"])
 
 
-__all__ = ["JobEnv", "run_job", "attempt_is_dead", "this_worker", "RUNNING"]
+__all__ = ["JobEnv", "run_job", "attempt_is_dead", "this_worker"]

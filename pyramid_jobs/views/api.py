@@ -12,7 +12,7 @@ from pyramid.response import FileResponse, Response
 
 from ..celery_app import enqueue_function
 from ..context import check_artifact_name
-from ..errors import BadRequest, Conflict, FileTooLarge, NotFound, UnsupportedType
+from ..errors import BadRequest, Conflict, NotFound, UnsupportedType
 from ..jobjson import job_json
 from ..options import validate_options
 from ..renderers import dumps
@@ -107,10 +107,7 @@ def submit(request: Request) -> Response:
     try:
         size = save_upload(upload.file, path, limit)
         check_content(processor, path, filename)
-    except FileTooLarge:
-        env.files.remove(job_id)
-        raise
-    except BaseException:
+    except BaseException:  # refused or failed: nothing of the upload stays behind
         env.files.remove(job_id)
         raise
     media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
