@@ -104,3 +104,15 @@ def test_csrf_enforced_when_the_host_enables_it(tmp_path):
     form = page.forms["upload-form"]
     form["file"] = [webtest.Upload("a.txt", b"x")]
     form.submit(status=303)
+
+
+def test_no_js_upload_of_several_files_creates_a_job_for_each(app):
+    res = app.get("/jobs/ui")
+    form = res.forms["upload-form"]
+    form["file"] = [webtest.Upload("one.txt", b"one"), webtest.Upload("two.csv", b"a,b\n1,2\n")]
+    answer = form.submit(status=303)
+    assert answer.location.endswith("/jobs/ui")
+    jobs = app.get("/jobs").json["jobs"]
+    assert sorted((j["filename"], j["processor"]) for j in jobs) == [("one.txt", "txt"), ("two.csv", "csv")]
+    listing = answer.follow()
+    assert "one.txt" in listing.text and "two.csv" in listing.text

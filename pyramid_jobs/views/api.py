@@ -73,35 +73,60 @@ def load_job(request: Request) -> dict:
 
 
 def submit(request: Request) -> Response:
+    doc = create_jobs(request, single=True)[0]
+    response = json_response(request, job_json(doc, url_builder(request)), status=202)
+    response.location = request.route_url("pyramid_jobs.job", id=doc["id"])
+    return response
+
+
+def create_jobs(request: Request, *, single: bool) -> list[dict]:
+    """Store the form's file(s) (the first only when ``single``), record and enqueue a job for each.
+
+    Every file's type and the options are checked before any is stored; a file refused later (its
+    content, its size) refuses the request from that file on, and leaves nothing of itself behind."""
     env = env_of(request)
-    settings = env.settings
-    limit = settings.max_upload_size
-    if request.content_length and request.content_length > limit + 64 * 1024:
+    limit = env.settings.max_upload_size
+    if request.content_length and request.content_length > (limit + 64 * 1024) * (1 if single else 20):
         raise too_large(request.content_length, limit)
     try:
         post = request.POST
     except Exception as exc:  # a malformed multipart body
         raise BadRequest(f"The request body could not be read as a form: {exc}.") from None
-    upload = post.get("file")
-    if upload is None or not hasattr(upload, "file"):
+    uploads = [u for u in post.getall("file") if hasattr(u, "file")]
+    if not uploads:
         raise BadRequest("Send the file as a multipart form field named 'file'.")
-    filename = display_name(getattr(upload, "filename", None))
-    options = parse_options(post.get("options"))
-
+    if single:
+        uploads = uploads[:1]
+    raw_options = parse_options(post.get("options"))
     name = (post.get("processor") or "").strip()
+    planned = []
+    for upload in uploads:
+        filename = display_name(getattr(upload, "filename", None))
+        processor = _processor_for(env, name, filename)
+        planned.append((upload, filename, processor, validate_options(processor, raw_options)))
+    docs: list[dict] = []
+    for upload, filename, processor, options in planned:
+        docs.append(_store_job(request, env, upload, filename, processor, options, limit))
+    return docs
+
+
+def _processor_for(env: JobEnv, name: str, filename: str) -> Any:
     if name:
         processor = env.processors.get(name)
         if processor is None:
             installed = ", ".join(sorted(p.name for p in env.processors))
             raise BadRequest(f"There is no processor {name!r}; installed: {installed}.")
-    else:
-        processor = env.processors.for_filename(filename)
-        if processor is None:
-            raise UnsupportedType(
-                f"No processor takes {filename!r}. Accepted extensions: {', '.join(env.processors.extensions())}."
-            )
+        return processor
+    processor = env.processors.for_filename(filename)
+    if processor is None:
+        raise UnsupportedType(
+            f"No processor takes {filename!r}. Accepted extensions: {', '.join(env.processors.extensions())}."
+        )
+    return processor
 
-    options = validate_options(processor, options)
+
+def _store_job(request: Request, env: JobEnv, upload: Any, filename: str, processor: Any, options: dict,
+               limit: int) -> dict:
     job_id = uuid.uuid4().hex
     path = env.files.upload(job_id)
     try:
@@ -120,9 +145,7 @@ def submit(request: Request) -> Response:
         raise
     log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, size)
     after_commit(request, lambda: enqueue(request, job_id))
-    response = json_response(request, job_json(doc, url_builder(request)), status=202)
-    response.location = request.route_url("pyramid_jobs.job", id=job_id)
-    return response
+    return doc
 
 
 def parse_options(raw: Any) -> dict:

@@ -74,7 +74,7 @@ def index(request: Request) -> dict:
 def upload(request: Request) -> Any:
     """The no-JavaScript path: create the job as the API does, then 303 to its page."""
     try:
-        response = api.submit(request)
+        docs = api.create_jobs(request, single=False)
     except JobsError as exc:
         request.response.status = exc.status
         _secure(request)
@@ -82,8 +82,9 @@ def upload(request: Request) -> Any:
         data["error"] = exc.message
         request.override_renderer = "pyramid_jobs:templates/index.jinja2"
         return data
-    job = json.loads(response.body)
-    return HTTPSeeOther(location=request.route_path("pyramid_jobs.ui_job", id=job["id"]))
+    if len(docs) == 1:
+        return HTTPSeeOther(location=request.route_path("pyramid_jobs.ui_job", id=docs[0]["id"]))
+    return HTTPSeeOther(location=request.route_path("pyramid_jobs.ui"))  # several: the list shows them all
 
 
 def job_page(request: Request) -> dict:
