@@ -99,21 +99,32 @@ class Progress:
 class Step:
     """The handle a processor gets from ``ctx.step(...)``: ``advance`` and a settable ``total``.
 
-    ``advance`` is the hot path: it updates two attributes and counts down; only every so many
-    calls (adapted so the clock is read about ten times per write interval) does it read the
-    clock, publish its position to the :class:`Progress`, and maybe write.
+    ``advance`` is the hot path. A call with the default ``n=1`` and no message only counts down
+    (the position is the count of such calls since the last reset, plus a base), so it costs one
+    attribute update and a compare; other calls add to the base. Only every so many calls
+    (adapted so the clock is read about ten times per write interval) does it read the clock,
+    publish its position to the :class:`Progress`, and maybe write.
     """
 
-    __slots__ = ("_progress", "_clock", "current", "message", "_left", "_batch", "_last")
+    __slots__ = ("_progress", "_clock", "_base", "_mark", "message", "_left", "_batch", "_last")
 
     def __init__(self, progress: Progress):
         self._progress = progress
         self._clock = progress.clock
-        self.current: float = progress.current
+        self._base: float = progress.current
         self.message: str | None = progress.message
-        self._left = 1
+        self._left = self._mark = 1
         self._batch = 1
         self._last = progress.clock()
+
+    @property
+    def current(self) -> float:
+        """The position within the step: ``_base`` plus the plain calls counted down since ``_mark``."""
+        return self._base + (self._mark - self._left)
+
+    @current.setter
+    def current(self, value: float) -> None:
+        self._base, self._mark = value, self._left
 
     @property
     def total(self) -> float | None:
@@ -124,19 +135,26 @@ class Step:
         self._progress.total = value
 
     def advance(self, n: float = 1, message: str | None = None) -> None:
-        self.current += n
+        self._left -= 1
+        if self._left > 0 and n == 1 and message is None:
+            return
+        self._advance_more(n, message)
+
+    def _advance_more(self, n: float, message: str | None) -> None:
+        # the countdown above already counted this call as 1
+        if n != 1:
+            self._base += n - 1
         if message is not None:
             self.message = message
-        self._left -= 1
         if self._left <= 0:
             self._tick()
 
     def update(self, current: float, message: str | None = None) -> None:
         """Set the position within the step directly (for example bytes read so far)."""
-        self.current = current
+        self._left -= 1
+        self._base, self._mark = current, self._left
         if message is not None:
             self.message = message
-        self._left -= 1
         if self._left <= 0:
             self._tick()
 
@@ -147,7 +165,8 @@ class Step:
 
     def _tick(self) -> None:
         p = self._progress
-        p.current, p.message = self.current, self.message
+        current = self.current
+        p.current, p.message = current, self.message
         now = self._clock()
         elapsed = now - self._last
         self._last = now
@@ -159,6 +178,7 @@ class Step:
             self._batch = min(self._batch * 2, 1 << 20)
         else:
             self._batch = max(1, min(int(self._batch * target / elapsed), 1 << 20))
-        self._left = self._batch
+        self._base = current
+        self._left = self._mark = self._batch
         if now >= p.next_write:
             p.flush()
