@@ -68,3 +68,31 @@ def worker(args: list[str], env: dict | None = None, log: Path | None = None) ->
             os.killpg(proc.pid, signal.SIGKILL)
         if log:
             out.close()
+
+
+# A fresh, small process starts each measured child and reads its peak RSS with
+# getrusage(RUSAGE_CHILDREN) (it has exactly one child). Not the bench process itself: Linux
+# carries the parent's RSS high-water mark into a forked child up to its exec, so a child started
+# by a big parent (the bench, after building test files or an app) reports at least the parent's
+# peak, whatever it did itself.
+LAUNCHER = """
+import json, resource, subprocess, sys
+out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+if out.returncode:
+    sys.stderr.write(out.stderr[-4000:])
+    sys.exit(out.returncode)
+result = json.loads(out.stdout.strip().splitlines()[-1])
+result["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps(result))
+"""
+
+
+def run_measured(code: str, *args: str, timeout: float = 3600) -> dict:
+    """Run ``python -c code args`` in a fresh child; its last stdout line (JSON) plus ``peak_mb``."""
+    import json
+
+    out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-c", code, *args],
+                         capture_output=True, text=True, timeout=timeout)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])

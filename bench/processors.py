@@ -1,18 +1,17 @@
 """Each processor next to the bare library call it is built on, on the same file in the same run.
 
-Every measurement runs in a fresh subprocess, so peak RSS (``ru_maxrss``) is that run's alone.
+Every measurement runs in a fresh subprocess started by a small launcher, so peak RSS is that run's
+alone (``bench.common.run_measured``).
 
     python -m bench processors [--quick]
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from . import files
+from .common import run_measured
 
 OURS = """
 import json, resource, sys, time
@@ -73,10 +72,8 @@ print(json.dumps({{"seconds": time.perf_counter() - t,
 
 
 def _run(code: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=3600)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """A fresh child per measurement; its peak RSS read by a launcher of its own (bench.common)."""
+    return run_measured(code, *args)
 
 
 def cases(quick: bool, tmp: Path) -> list[tuple[str, str, Path]]:
