@@ -52,14 +52,14 @@ def _submit(client, n: int) -> list[str]:
             for i in range(n)]
 
 
-def _wait(store, ids: list[str], timeout: float = 600) -> list[dict]:
+def _wait(store, ids: list[str], timeout: float = 600, poll: float = 0.005) -> list[dict]:
     deadline = time.monotonic() + timeout
     docs = []
     for job_id in ids:
         while (doc := store.get(job_id))["state"] not in ("succeeded", "failed", "cancelled"):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {doc['state']}")
-            time.sleep(0.005)
+            time.sleep(poll)
         docs.append(doc)
     failed = [d["id"] for d in docs if d["state"] != "succeeded"]
     assert not failed, f"{len(failed)} jobs did not succeed"
@@ -80,19 +80,33 @@ def ours(url: str, n: int, concurrency: int, tmp: Path) -> float:
         return n / (time.perf_counter() - start)
 
 
-def drain(url: str, n: int, concurrency: int, tmp: Path) -> float:
-    """The workers' own rate: n jobs queued first, then the workers started; from the job records."""
+def drain(url: str, n: int, concurrency: int, tmp: Path) -> tuple[float, dict]:
+    """The workers' own rate: n jobs queued first, then the workers started; from the job records.
+
+    Also what a job costs Redis (broker and store are one server here): commands per job while
+    submitting, while the workers run (an upper bound: it includes the workers' start and idle
+    polling, and this process's few status reads), and memory per finished job kept in the store.
+    """
+    import redis
+
     ini, client, store = _app(url, tmp)
+    r = redis.Redis.from_url(url)
+    i0 = r.info()
     ids = _submit(client, n)
+    i1 = r.info()
     with worker(_worker_args(ini, concurrency)):
-        docs = _wait(store, ids)
+        docs = _wait(store, ids, poll=0.25)
+    i2 = r.info()
 
     def ts(s: str) -> float:
         return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
     first = min(ts(d["started_at"]) for d in docs)
     last = max(ts(d["finished_at"]) for d in docs)
-    return n / (last - first)
+    cost = {"submit_cmds": (i1["total_commands_processed"] - i0["total_commands_processed"]) / n,
+            "worker_cmds": (i2["total_commands_processed"] - i1["total_commands_processed"]) / n,
+            "bytes": (i2["used_memory"] - i0["used_memory"]) / n}
+    return n / (last - first), cost
 
 
 def bare(url: str, n: int, concurrency: int) -> float:
@@ -123,7 +137,8 @@ def main(argv: list[str]) -> int:
               f"jobs/s; ratio of the best runs {max(o) / max(b):.2f} (target >= 0.5)", flush=True)
         for c in (1, 2, 4):
             e2e = ours(url, n, c, tmp)
-            own = drain(url, n, c, tmp)
+            own, cost = drain(url, n, c, tmp)
             print(f"  {c} worker process(es): end to end {e2e:.0f} jobs/s; workers alone on queued jobs "
-                  f"{own:.0f} jobs/s", flush=True)
+                  f"{own:.0f} jobs/s; Redis per job: {cost['submit_cmds']:.0f} commands to submit, "
+                  f"<= {cost['worker_cmds']:.0f} to run, {cost['bytes'] / 1000:.1f} kB kept", flush=True)
     return 0
