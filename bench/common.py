@@ -48,6 +48,49 @@ def private_redis() -> Iterator[str]:
         shutil.rmtree(d, ignore_errors=True)
 
 
+def pserve_ini(path: Path, use: str, settings: dict[str, str], server: dict[str, str] | None = None) -> int:
+    """Write an ini whose waitress listens on a free loopback port; answers the port."""
+    port = free_port()
+    lines = ["[app:main]", f"use = {use}", *(f"{k} = {v}" for k, v in settings.items()), "",
+             "[server:main]", "use = egg:waitress#main", f"listen = 127.0.0.1:{port}",
+             *(f"{k} = {v}" for k, v in (server or {}).items()), ""]
+    path.write_text("\n".join(lines))
+    return port
+
+
+def start_pserve(ini: Path, port: int) -> subprocess.Popen:
+    """``pserve ini``, returned once it answers on ``port`` (the caller terminates it)."""
+    import http.client
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen([str(BIN / "pserve"), str(ini)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"pserve exited {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/jobs/processors")
+            conn.getresponse().read()
+            conn.close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("pserve did not answer within 60 s")
+
+
+@contextmanager
+def pserve(ini: Path, port: int) -> Iterator[subprocess.Popen]:
+    proc = start_pserve(ini, port)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @contextmanager
 def worker(args: list[str], env: dict | None = None, log: Path | None = None) -> Iterator[subprocess.Popen]:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore", **(env or {})}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -18,7 +17,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from .common import BIN, ROOT, free_port, private_redis, worker
+from .common import private_redis, pserve, pserve_ini, worker
 
 CLIENTS = 50
 BODY = b"the quick brown fox jumps over the lazy dog\n" * 20
@@ -40,32 +39,13 @@ def main(argv: list[str]) -> int:
     total = 200 if "--quick" in argv else 1000
     with private_redis() as url, tempfile.TemporaryDirectory(prefix="pj-load-") as d:
         tmp = Path(d)
-        port = free_port()
         ini = tmp / "load.ini"
-        ini.write_text(f"""[app:main]
-use = egg:pyramid_jobs#main
-jobs.broker_url = {url}/0
-jobs.store_url = {url}/1
-jobs.data_dir = {tmp}/files
-jobs.embedded_worker = false
-
-[server:main]
-use = egg:waitress#main
-listen = 127.0.0.1:{port}
-threads = 8
-""")
-        web = subprocess.Popen([str(BIN / "pserve"), str(ini)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        try:
+        port = pserve_ini(ini, "egg:pyramid_jobs#main", {
+            "jobs.broker_url": f"{url}/0", "jobs.store_url": f"{url}/1", "jobs.data_dir": f"{tmp}/files",
+            "jobs.embedded_worker": "false"}, {"threads": "8"})
+        with pserve(ini, port):
             with worker(["-A", "pyramid_jobs.celery_app", "worker", "--ini", str(ini), "-c", "1", "-n", "a@%h"]), \
                     worker(["-A", "pyramid_jobs.celery_app", "worker", "--ini", str(ini), "-c", "1", "-n", "b@%h"]):
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    try:
-                        urllib.request.urlopen(f"http://127.0.0.1:{port}/jobs/health", timeout=2).read()
-                        break
-                    except OSError:
-                        time.sleep(0.2)
                 latencies: list[float] = []
                 ids: list[str] = []
                 lock = threading.Lock()
@@ -98,9 +78,6 @@ threads = 8
                     if pending:
                         time.sleep(0.2)
                 elapsed = time.perf_counter() - started
-        finally:
-            web.terminate()
-            web.wait(timeout=30)
     q = statistics.quantiles(latencies, n=100)
     ok = sum(1 for s in states.values() if s == "succeeded")
     print(f"{len(ids)} jobs from {CLIENTS} clients: submit latency p50 {q[49] * 1000:.0f} ms, p90 {q[89] * 1000:.0f} "

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import http.client
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
-from .common import BIN, ROOT, free_port, private_redis
+from .common import private_redis, pserve, pserve_ini
 
 BODY = (b"the quick brown fox jumps over the lazy dog\n" * 2400)[:100_000]
 CLIENTS = 50
@@ -41,30 +40,12 @@ def main(argv: list[str]) -> int:
     per_client = 4 if "--quick" in argv else 20
     with private_redis() as url, tempfile.TemporaryDirectory(prefix="pj-latency-") as d:
         tmp = Path(d)
-        port = free_port()
         ini = tmp / "latency.ini"
-        ini.write_text(f"""[app:main]
-use = call:bench.hostapp:main
-jobs.broker_url = {url}/0
-jobs.store_url = {url}/1
-jobs.data_dir = {tmp}/files
-jobs.embedded_worker = false
-
-[server:main]
-use = egg:waitress#main
-listen = 127.0.0.1:{port}
-threads = 8
-""")
-        proc = subprocess.Popen([str(BIN / "pserve"), str(ini)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env={"PYTHONPATH": str(ROOT), "PATH": str(BIN)})
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    request(port, "/discard")
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        port = pserve_ini(ini, "call:bench.hostapp:main", {
+            "jobs.broker_url": f"{url}/0", "jobs.store_url": f"{url}/1", "jobs.data_dir": f"{tmp}/files",
+            "jobs.embedded_worker": "false"}, {"threads": "8"})
+        with pserve(ini, port):
+            request(port, "/discard")  # warm up
             times: dict[str, list[float]] = {"/jobs": [], "/discard": []}
             lock = threading.Lock()
 
@@ -82,9 +63,6 @@ threads = 8
             for t in threads:
                 t.join()
             total = time.perf_counter() - started
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     ours, bare = statistics.median(times["/jobs"]), statistics.median(times["/discard"])
     q = statistics.quantiles
     print(f"{CLIENTS} clients, {sum(map(len, times.values()))} uploads of 100 kB in {total:.1f}s: "

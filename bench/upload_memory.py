@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .common import BIN, ROOT, free_port
+from .common import pserve_ini, start_pserve
 
 CHUNK = b"0123456789abcdef" * 65536  # 1 MiB
 
@@ -59,33 +59,13 @@ def upload(port: int, megabytes: int) -> tuple[int, dict]:
 
 
 def serve(tmp: Path, limit: str) -> tuple[subprocess.Popen, int]:
-    port = free_port()
     ini = tmp / f"up-{limit}.ini"
-    ini.write_text(f"""[app:main]
-use = egg:pyramid_jobs#main
-jobs.broker_url = sqla+sqlite:///{tmp}/broker.sqlite
-jobs.store_url = sqlite:///{tmp}/jobs.sqlite
-jobs.data_dir = {tmp}/files
-jobs.embedded_worker = false
-jobs.max_upload_size = {limit}
-
-[server:main]
-use = egg:waitress#main
-listen = 127.0.0.1:{port}
-max_request_body_size = 4294967296
-""")
-    proc = subprocess.Popen([str(BIN / "pserve"), str(ini)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/jobs/processors")
-            c.getresponse().read()
-            break
-        except OSError:
-            time.sleep(0.2)
-    time.sleep(1)
+    port = pserve_ini(ini, "egg:pyramid_jobs#main", {
+        "jobs.broker_url": f"sqla+sqlite:///{tmp}/broker.sqlite", "jobs.store_url": f"sqlite:///{tmp}/jobs.sqlite",
+        "jobs.data_dir": f"{tmp}/files", "jobs.embedded_worker": "false", "jobs.max_upload_size": limit},
+        {"max_request_body_size": "4294967296"})
+    proc = start_pserve(ini, port)
+    time.sleep(1)  # let the process settle before its resting RSS is read
     return proc, port
 
 
