@@ -12,16 +12,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("PYRAMID_JOBS_TEST_REDIS", "redis://127.0.0.1:6379")
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus of real files written by others (beside the clone, as in CI)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS}")
+    """Real files written by others, kept in the repository with their licences (tests/corpus/MANIFEST.tsv)."""
     return CORPUS
 
 

@@ -1,0 +1,44 @@
+"""Markdown writing shared by the processors' ``text.md`` artifacts: escaping, headings and tables.
+
+Text from a document is escaped so that it reads as the document's words, never as markup
+(a ``*`` in a cell stays a star); tables are GitHub-flavoured pipe tables.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])", re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """``text`` with Markdown's inline markup characters escaped, and line-start markers neutralised."""
+    text = _SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def heading(text: str, level: int) -> str:
+    level = min(max(level, 1), 6)
+    return "#" * level + " " + escape(" ".join(text.split())) + "\n"
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return escape(" ".join(text.split()))
+
+
+def table(rows: Iterable[Sequence[object]], header: Sequence[object] | None = None) -> str:
+    """A pipe table; without ``header`` the first row is the header. Rows are padded to one width."""
+    rows = [list(r) for r in rows]
+    if header is None:
+        if not rows:
+            return ""
+        header, rows = rows[0], rows[1:]
+    width = max([len(header)] + [len(r) for r in rows]) or 1
+    head = list(header) + [""] * (width - len(header))
+    lines = ["| " + " | ".join(_cell(c) for c in head) + " |", "|" + "---|" * width]
+    for r in rows:
+        r = r + [""] * (width - len(r))
+        lines.append("| " + " | ".join(_cell(c) for c in r) + " |")
+    return "\n".join(lines) + "\n"
