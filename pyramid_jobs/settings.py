@@ -146,8 +146,9 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "broker_url": ("broker_url", parse_url(("redis", "rediss", "amqp", "amqps", "pyamqp", "sqla+sqlite",
                                             "sqla+postgresql", "sqla+mysql", "memory", "filesystem")),
                    "a broker URL such as redis://localhost:6379/0 or sqla+sqlite:///var/broker.sqlite"),
-    "store_url": ("store_url", parse_url(("sqlite", "redis", "rediss")),
-                  "a store URL such as sqlite:///var/jobs.sqlite or redis://localhost:6379/1"),
+    "store_url": ("store_url", parse_url(("sqlite", "redis", "rediss", "postgresql", "postgres")),
+                  "a store URL such as sqlite:///var/jobs.sqlite, redis://localhost:6379/1 or "
+                  "postgresql://user@localhost/db"),
     "data_dir": ("data_dir", lambda v: os.path.abspath(str(v).strip()) if str(v).strip() else _raise(v),
                  "a directory for uploads and outputs"),
     "embedded_worker": ("embedded_worker", parse_bool, "true or false"),
