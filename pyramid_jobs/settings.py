@@ -132,6 +132,9 @@ class JobsSettings:
     sweep_interval: float = 60.0
     worker_concurrency: int = 2
     visibility_timeout: float = 3600.0
+    consumer_timeout: float = 1800.0
+    #: the ``jobs.*`` values as the user wrote them, to quote them back in messages
+    written: dict = field(default_factory=dict, compare=False, repr=False)
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -168,6 +171,8 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "sweep_interval": ("sweep_interval", parse_duration, "a duration such as 60s"),
     "worker_concurrency": ("worker_concurrency", parse_positive_int, "a positive integer"),
     "visibility_timeout": ("visibility_timeout", parse_duration, "a duration such as 3600 or 1h"),
+    "consumer_timeout": ("consumer_timeout", parse_duration,
+                         "a duration such as 30m: RabbitMQ's consumer_timeout, as the server is configured"),
 }
 
 
@@ -186,6 +191,7 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
     }
     limits: dict[str, int] = {}
     celery: dict[str, Any] = {}
+    written: dict[str, str] = {}
     for key, raw in settings.items():
         if not key.startswith(PREFIX):
             continue
@@ -208,22 +214,33 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
         field_name, parse, expected = _TABLE[name]
         try:
             values[field_name] = parse(raw)
+            written[name] = str(raw).strip()
         except (ValueError, TypeError):
             raise ConfigurationError(key, raw, expected) from None
-    parsed = JobsSettings(limits=Limits(limits), celery=celery, **values)
+    parsed = JobsSettings(limits=Limits(limits), celery=celery, written=written, **values)
     _check_consistency(parsed)
     return parsed
 
 
 def _check_consistency(s: JobsSettings) -> None:
+    limit = s.written.get("time_limit", f"{s.time_limit:g}")
     if s.broker_url.startswith(("redis", "rediss")):
         vt = s.celery.get("broker_transport_options", {}).get("visibility_timeout", s.visibility_timeout)
         if s.hard_time_limit >= float(vt):
             raise ConfigurationError(
-                "jobs.time_limit", s.time_limit,
+                "jobs.time_limit", limit,
                 f"a limit whose hard kill ({s.hard_time_limit:.0f}s) stays below the Redis visibility timeout "
-                f"({float(vt):.0f}s, jobs.visibility_timeout), or Redis would hand a running job to a second worker",
+                f"({s.written.get('visibility_timeout', f'{float(vt):g}s')}, jobs.visibility_timeout), "
+                "or Redis would hand a running job to a second worker",
             )
+    if s.broker_url.startswith(("amqp", "amqps", "pyamqp")) and s.hard_time_limit >= s.consumer_timeout:
+        raise ConfigurationError(
+            "jobs.time_limit", limit,
+            f"a limit whose hard kill ({s.hard_time_limit:.0f}s) stays below RabbitMQ's consumer_timeout "
+            f"({s.written.get('consumer_timeout', '30m, the server default')}, jobs.consumer_timeout), or "
+            "RabbitMQ closes the channel of a job still running; raise consumer_timeout in rabbitmq.conf and "
+            "set jobs.consumer_timeout to match",
+        )
     if s.embedded_worker and s.broker_url.startswith("memory"):
         return
     if s.heartbeat_interval * 2 > s.stale_after:

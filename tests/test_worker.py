@@ -11,6 +11,8 @@ from pyramid.paster import get_app
 
 from tests.conftest import REDIS_URL, settings_for, wait_for, write_ini
 
+RABBIT_URL = os.environ.get("PYRAMID_JOBS_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
+
 pytestmark = pytest.mark.worker
 
 
@@ -32,6 +34,38 @@ def redis_ini(tmp_path, prefix, **extra):
     })
     settings.update(extra)
     return write_ini(tmp_path, settings)
+
+
+def rabbit_ini(tmp_path, prefix, **extra):
+    """RabbitMQ as broker (a queue of the test's own), Redis as store."""
+    settings = settings_for(tmp_path, **{
+        "jobs.broker_url": RABBIT_URL,
+        "jobs.store_url": f"{REDIS_URL}/15?prefix={prefix}",
+        "jobs.celery.task_default_queue": f"{prefix}queue",
+        "jobs.progress_interval": "0.05", "jobs.heartbeat_interval": "0.5", "jobs.stale_after": "3",
+    })
+    settings.update(extra)
+    return write_ini(tmp_path, settings)
+
+
+@pytest.fixture
+def rabbit_prefix(redis_prefix):
+    """A Redis prefix and a RabbitMQ queue of the test's own; the queue is deleted afterwards."""
+    import kombu
+
+    try:
+        with kombu.Connection(RABBIT_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"RabbitMQ does not answer at {RABBIT_URL}; .ci/run should have started it ({exc})")
+        pytest.skip(f"no RabbitMQ at {RABBIT_URL}")
+    yield redis_prefix
+    with kombu.Connection(RABBIT_URL) as conn:
+        try:
+            conn.default_channel.queue_delete(f"{redis_prefix}queue")
+        except Exception:  # never declared: nothing to delete
+            pass
 
 
 def client(ini):
@@ -217,3 +251,18 @@ def test_ini_option_accepted_by_flower(tmp_path):
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)
+
+
+@pytest.mark.redis
+def test_rabbitmq_worker_killed_mid_job_is_redelivered(tmp_path, rabbit_prefix, start_worker):
+    ini = rabbit_ini(tmp_path, rabbit_prefix)
+    first = start_worker(ini, concurrency=1, name="rabbit-first")
+    app = client(ini)
+    job = submit(app, "a.slow", ticks=30, tick=0.1)
+    wait_for(lambda: (j := state_of(app, job["id"]))["state"] == "running" and (j["progress"] or {}).get("current", 0)
+             >= 3, timeout=60, what="job to make progress")
+    first.kill(signal.SIGKILL)  # the whole worker: RabbitMQ requeues the unacknowledged message at once
+    start_worker(ini, concurrency=1, name="rabbit-second")
+    done = wait_state(app, job["id"], ["succeeded", "failed"], timeout=90)
+    assert done["state"] == "succeeded" and done["attempt"] == 2, done
+    assert app.get(f"/jobs/{job['id']}/result").json["ticks"] == 30
