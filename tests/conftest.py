@@ -119,12 +119,13 @@ def subprocess_env() -> dict:
 class WorkerProcess:
     """A real ``celery worker`` subprocess bootstrapped from an ini file."""
 
-    def __init__(self, ini: Path, log: Path, *, concurrency: int = 1, name: str | None = None):
+    def __init__(self, ini: Path, log: Path, *, concurrency: int = 1, name: str | None = None,
+                 extra: tuple[str, ...] = ()):
         self.ini, self.log = ini, log
         self.name = name or f"w{uuid.uuid4().hex[:6]}"
         cmd = [str(BIN / "celery"), "-A", "pyramid_jobs.celery_app", "worker", "--ini", str(ini),
                "-c", str(concurrency), "-P", "prefork", "-n", f"{self.name}@%h", "--without-mingle",
-               "--without-gossip", "--loglevel", "INFO"]
+               "--without-gossip", "--loglevel", "INFO", *extra]
         self.out = open(log, "ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=subprocess_env(), stdout=self.out, stderr=subprocess.STDOUT,
                                      start_new_session=True)
