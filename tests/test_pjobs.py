@@ -96,7 +96,7 @@ def test_help_describes_every_subcommand(capsys):
     except SystemExit:
         pass
     text = capsys.readouterr().out
-    for name, sub in commands.items():
+    for name in commands:
         assert name in text
         help_line = [line for line in text.splitlines() if line.strip().startswith(name + " ")]
         assert help_line and len(help_line[0].split()) > 1, f"{name} has no description in --help"
