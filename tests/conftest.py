@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pyramid_jobs.runtime import get_runtime
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 BIN = Path(sys.executable).parent
@@ -33,7 +35,7 @@ def app(tmp_path):
 
     wsgi = main({"here": str(tmp_path)}, **settings_for(tmp_path, **{"jobs.max_upload_size": "1MB"}))
     test_app = webtest.TestApp(wsgi)
-    test_app.env = wsgi.registry.jobs_env
+    test_app.env = get_runtime(wsgi.registry)
     return test_app
 
 

@@ -11,8 +11,8 @@ import pytest
 import webtest
 from pyramid.paster import get_app
 
-from pyramid_jobs.celery_app import enqueue_function
 from pyramid_jobs.runner import run_job
+from pyramid_jobs.runtime import get_runtime
 from pyramid_jobs.sweep import sweep
 from tests.conftest import settings_for, wait_for, write_ini
 
@@ -85,20 +85,20 @@ def test_lost_messages_are_enqueued_again_and_expired_jobs_removed(tmp_path, red
                                                          "jobs.result_ttl": "1s", "jobs.queued_grace": "0"}))
     wsgi = get_app(str(ini))
     app = webtest.TestApp(wsgi)
-    env, celery = wsgi.registry.jobs_env, wsgi.registry.jobs_celery
+    env = get_runtime(wsgi.registry)
     jobs = [app.post("/jobs", upload_files=[("file", f"{i}.txt", b"x")]).json for i in range(3)]
     import redis
 
     broker = redis.Redis.from_url(f"{url}/0")
     assert broker.llen("pyramid_jobs") == 3
     broker.flushdb()  # a broker restarted without persistence: the messages are gone
-    report = sweep(env, enqueue_function(celery))
+    report = sweep(env)
     assert sorted(report.requeued) == sorted(j["id"] for j in jobs)
     assert broker.llen("pyramid_jobs") == 3
     for job in jobs:
-        assert run_job(job["id"], env) == "succeeded"
+        assert run_job(job["id"], env).state == "succeeded"
     time.sleep(1.2)
-    report = sweep(env, enqueue_function(celery))
+    report = sweep(env)
     assert sorted(report.expired) == sorted(j["id"] for j in jobs)
     for job in jobs:
         app.get(f"/jobs/{job['id']}", status=404)
@@ -111,7 +111,7 @@ def test_redelivered_attempt_starts_clean(tmp_path, redis_server):
                                                          "jobs.store_url": f"{url}/1"}))
     wsgi = get_app(str(ini))
     app = webtest.TestApp(wsgi)
-    env = wsgi.registry.jobs_env
+    env = get_runtime(wsgi.registry)
     job = app.post("/jobs", upload_files=[("file", "a.txt", b"hello")]).json
     # attempt 1 starts, writes half an artifact, and its worker dies
     first = env.store.claim(job["id"], {"host": "elsewhere", "pid": 1})
@@ -120,7 +120,7 @@ def test_redelivered_attempt_starts_clean(tmp_path, redis_server):
     (half / "text.txt").write_text("half-writ")
     (half / "junk.bin").write_bytes(b"x")
     env.store.requeue(job["id"])  # what the sweep does once the heartbeat is stale
-    assert run_job(job["id"], env) == "succeeded"
+    assert run_job(job["id"], env).state == "succeeded"
     done = app.get(f"/jobs/{job['id']}").json
     assert done["attempt"] == 2 and [a["name"] for a in done["artifacts"]] == ["text.txt"]
     assert app.get(done["artifacts"][0]["url"]).text == "hello"

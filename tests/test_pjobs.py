@@ -51,7 +51,7 @@ def test_list_show_cancel_sweep(tmp_path):
     assert pjobs("cancel", str(ini), job["id"]).returncode == 1
     assert pjobs("show", str(ini), "0" * 32).returncode == 1
     swept = pjobs("sweep", str(ini))
-    assert swept.returncode == 0 and set(json.loads(swept.stdout)) == {"requeued", "expired"}
+    assert swept.returncode == 0 and set(json.loads(swept.stdout)) == {"requeued", "expired", "orphans"}
 
 
 def test_submit_and_wait_over_http(serve, corpus, tmp_path):  # noqa: F811

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from pyramid_jobs.liveness import attempt_is_dead
 from pyramid_jobs.store import ANY, StaleAttempt, new_record, open_store
 from tests.conftest import REDIS_URL
 
@@ -124,7 +125,8 @@ def test_stranded_requeue_and_expiry(store):
     fresh = make(store, now=10_000.0)
     running = make(store, now=100.0)
     store.claim(running["id"], W1, now=200.0)
-    stranded = {d["id"] for d in store.stranded(queued_grace=60, stale_after=60, now=10_010.0)}
+    stranded = {d["id"] for d in store.stranded(queued_grace=60, now=10_010.0,
+                                                  dead=lambda d: attempt_is_dead(d, 60, now=10_010.0))}
     assert stranded == {old["id"], running["id"]}
     assert store.requeue(running["id"], now=10_010.0)["state"] == "queued"
     assert store.claim(running["id"], W2, now=10_011.0)["attempt"] == 2
