@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -17,49 +14,6 @@ from pyramid_jobs.sweep import sweep
 from tests.conftest import settings_for, wait_for, write_ini
 
 pytestmark = pytest.mark.redis
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self, tmp_path, port: int):
-        self.port, self.dir = port, tmp_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            pytest.skip("redis-server not installed")
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: _connects(self.port), timeout=20, what="redis-server")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
-
-
-def _connects(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = PrivateRedis(tmp_path, free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_redis_away_gives_503_and_recovers_without_restart(tmp_path, redis_server):

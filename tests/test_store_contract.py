@@ -14,7 +14,7 @@ W1 = {"host": "h1", "pid": 1}
 W2 = {"host": "h2", "pid": 2}
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request, tmp_path):
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path}/jobs.sqlite")
