@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from typing import Any
 
 import click
@@ -20,7 +19,7 @@ from celery import Celery, signals
 from .bootstrap import bootstrap_command
 from .celery_app import make_celery, runtime_of
 from .isolation import set_memory_ceiling
-from .sweep import WORKER_BEAT, WORKER_SEEN
+from .sweep import housekeeping
 
 log = logging.getLogger("pyramid_jobs.celery")
 
@@ -86,21 +85,12 @@ def _memory_ceiling(**kw: Any) -> None:
 
 
 @signals.worker_ready.connect
-def _mark_alive(sender: Any = None, **kw: Any) -> None:
-    """Leave a mark in the store every few seconds while this worker runs, for ``/jobs/health``."""
-    if app.pyramid_registry is None:
-        return
-    store = runtime_of(app).store
-
-    def beat() -> None:
-        while True:
-            try:
-                store.touch(WORKER_SEEN)
-            except Exception:  # the store is away: the next beat tries again
-                log.debug("worker mark failed", exc_info=True)
-            time.sleep(WORKER_BEAT)
-
-    threading.Thread(target=beat, name="pyramid_jobs-alive", daemon=True).start()
+def _start_housekeeping(sender: Any = None, **kw: Any) -> None:
+    """The worker's main process marks it alive and takes its turn at the sweep, in a thread
+    that no backlog of jobs can delay (beat's sweep messages are only a second path)."""
+    if app.pyramid_registry is not None:
+        threading.Thread(target=housekeeping, args=(runtime_of(app), threading.Event()),
+                         name="pyramid_jobs-housekeeping", daemon=True).start()
 
 
 def _refuse(message: str, status: int) -> None:

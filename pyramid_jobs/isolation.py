@@ -26,11 +26,24 @@ PR_SET_PDEATHSIG = 1
 
 
 def set_memory_ceiling(limit: int) -> None:
-    """``RLIMIT_AS`` of this process (0: leave it as it is)."""
+    """Let this process map at most ``limit`` bytes more than it maps now (``RLIMIT_AS``; 0:
+    no ceiling). What it maps already (the worker's code, libraries and thread stacks, shared
+    with its parent after the fork) is not the job's."""
     if limit:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        soft = _mapped() + limit
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _mapped() -> int:
+    """The bytes of address space this process maps now (Linux; elsewhere 0)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _die_with_parent() -> None:

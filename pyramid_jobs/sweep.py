@@ -11,6 +11,7 @@ takes a job once. Each sweep leaves its time in the store, for ``/jobs/health``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,3 +84,21 @@ def _last_change(job_dir: Path) -> float:
         except FileNotFoundError:
             pass
     return max(times, default=0.0)
+
+
+def housekeeping(runtime: JobsRuntime, stopping: threading.Event, *, first_queued_grace: float | None = None) -> None:
+    """The loop a worker runs beside its jobs (in the worker's main process, or the embedded
+    worker's thread), where no backlog of jobs can delay it: every :data:`WORKER_BEAT` seconds it
+    marks a worker as alive, and once per ``jobs.sweep_interval`` one worker among all sweeps."""
+    grace = first_queued_grace
+    while not stopping.is_set():
+        try:
+            runtime.store.touch(WORKER_SEEN)
+            if runtime.store.take_turn(SWEPT, runtime.settings.sweep_interval):
+                report = sweep(runtime, queued_grace=grace)
+                grace = None
+                if report.requeued:
+                    log.info("sweep: enqueued %d stranded job(s) again", len(report.requeued))
+        except Exception:  # the store is away: the next round tries again
+            log.warning("worker housekeeping failed; will retry", exc_info=True)
+        stopping.wait(min(WORKER_BEAT, runtime.settings.sweep_interval))

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 from typing import Any
 
 from celery import bootsteps
 
 from .runtime import JobsRuntime
-from .sweep import WORKER_BEAT, WORKER_SEEN, sweep
+from .sweep import housekeeping, sweep
 
 log = logging.getLogger("pyramid_jobs.worker")
 
@@ -74,22 +73,13 @@ class EmbeddedWorker:
             log.exception("the embedded worker stopped")
 
     def _sweep_loop(self) -> None:
-        interval = self.runtime.settings.sweep_interval
-        first, next_sweep = True, 0.0
-        while not self.stopping.is_set():
-            try:
-                if self.alive:
-                    self.runtime.store.touch(WORKER_SEEN)
-                if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + interval
-                    # at start-up, jobs left queued by a previous run are sent again at once
-                    report = sweep(self.runtime, queued_grace=0 if first else None)
-                    first = False
-                    if report.requeued:
-                        log.info("sweep: enqueued %d stranded job(s) again", len(report.requeued))
-            except Exception:
-                log.warning("sweep failed; will retry", exc_info=True)
-            self.stopping.wait(min(interval, WORKER_BEAT))
+        try:  # at start-up, jobs left queued or running by a previous run are sent again at once
+            report = sweep(self.runtime, queued_grace=0)
+            if report.requeued:
+                log.info("sweep: enqueued %d stranded job(s) again", len(report.requeued))
+        except Exception:
+            log.warning("start-up sweep failed; the next one will retry", exc_info=True)
+        housekeeping(self.runtime, self.stopping)
 
     @property
     def alive(self) -> bool:

@@ -114,6 +114,11 @@ class JobStore:
         """The time kept by :meth:`touch`, or None."""
         raise NotImplementedError
 
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        """True for one caller per ``every`` seconds among all processes sharing the store (the
+        workers take turns at the sweep)."""
+        raise NotImplementedError
+
     def persistent(self) -> bool:
         """Whether the store keeps its data across a restart of its server."""
         return True

@@ -71,6 +71,10 @@ class RedisStore(JobStore):
         raw = self.r.get(f"{self.prefix}mark:{name}")
         return float(raw) if raw is not None else None
 
+    @_guard
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        return bool(self.r.set(f"{self.prefix}turn:{name}", "1", nx=True, px=max(int(every * 1000), 1)))
+
     def persistent(self) -> bool:
         """AOF or RDB snapshots on: without either, a restart of Redis loses every job."""
         try:

@@ -75,6 +75,21 @@ class SQLiteStore(JobStore):
         row = self._conn().execute("SELECT at FROM marks WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT at FROM marks WHERE name = ?", ("turn:" + name,)).fetchone()
+            taken = row is None or row[0] <= now - every
+            if taken:
+                conn.execute("INSERT OR REPLACE INTO marks (name, at) VALUES (?, ?)", ("turn:" + name, now))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return taken
+
     def all(self) -> Iterable[dict]:
         for (raw,) in self._conn().execute("SELECT doc FROM jobs"):
             yield json.loads(raw)
