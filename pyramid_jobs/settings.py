@@ -37,6 +37,14 @@ def parse_size(value: str | int) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
 
 
+def format_size(n: int) -> str:
+    """``2 GB``, ``512 MB``: a size as people say it (decimal units, as the settings take them)."""
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
 def parse_duration(value: str | float) -> float:
     """``600`` or ``600s``, ``10m``, ``2h``, ``7d``, ``250ms``: seconds."""
     if isinstance(value, (int, float)):
@@ -58,6 +66,14 @@ def parse_bool(value: Any) -> bool:
 def parse_positive_int(value: Any) -> int:
     n = int(str(value).strip())
     if n <= 0:
+        raise ValueError(value)
+    return n
+
+
+def parse_memory_limit(value: Any) -> int:
+    """0 turns the ceiling off; anything below 100 MB could not even start a job."""
+    n = parse_size(str(value).strip())
+    if n and n < 100 * 10**6:
         raise ValueError(value)
     return n
 
@@ -135,6 +151,10 @@ class JobsSettings:
     consumer_timeout: float = 1800.0
     #: the ``jobs.*`` values as the user wrote them, to quote them back in messages
     written: dict = field(default_factory=dict, compare=False, repr=False)
+    #: the address space of a process running a job (``RLIMIT_AS``); past it the job fails ``too_large``
+    memory_limit: int = 2 * 10**9
+    #: attempts before a job whose worker keeps dying (or whose disk is full) fails for good
+    max_attempts: int = 3
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -173,6 +193,8 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "visibility_timeout": ("visibility_timeout", parse_duration, "a duration such as 3600 or 1h"),
     "consumer_timeout": ("consumer_timeout", parse_duration,
                          "a duration such as 30m: RabbitMQ's consumer_timeout, as the server is configured"),
+    "memory_limit": ("memory_limit", parse_memory_limit, "a size of at least 100MB, such as 2GB, or 0 for none"),
+    "max_attempts": ("max_attempts", parse_positive_int, "a positive integer, such as 3"),
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import webtest
 from pyramid.config import Configurator
 
@@ -56,6 +57,7 @@ def make_postgres_app(tmp_path, store_url: str, doom: bool):
     return webtest.TestApp(config.make_wsgi_app())
 
 
+@pytest.mark.postgres
 def test_postgres_record_commits_with_the_host_transaction(tmp_path, postgres_url, postgres_table):
     import psycopg
 

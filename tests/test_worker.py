@@ -9,6 +9,7 @@ import pytest
 import webtest
 from pyramid.paster import get_app
 
+from pyramid_jobs.runtime import get_runtime
 from tests.conftest import REDIS_URL, settings_for, wait_for, write_ini
 
 RABBIT_URL = os.environ.get("PYRAMID_JOBS_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
@@ -185,7 +186,7 @@ def test_redis_worker_killed_mid_job_is_redelivered(tmp_path, redis_prefix, star
         os.kill(pid, signal.SIGKILL)
     done = wait_state(app, job["id"], ["succeeded", "failed"], timeout=90)
     assert done["state"] == "succeeded" and done["attempt"] == 2, done
-    assert [h["state"] for h in app.app.registry.jobs_env.store.get(job["id"])["history"]].count("running") == 2
+    assert [h["state"] for h in get_runtime(app.app.registry).store.get(job["id"])["history"]].count("running") == 2
     assert app.get(f"/jobs/{job['id']}/result").json["ticks"] == 30
 
 
@@ -199,11 +200,10 @@ def test_redis_whole_worker_killed_job_finishes_on_another(tmp_path, redis_prefi
     first.kill(signal.SIGKILL)  # the whole worker, parent and child, at once
     start_worker(ini, concurrency=1, name="second")
     # the message comes back after the visibility timeout, or earlier through the sweep
-    from pyramid_jobs.celery_app import enqueue_function
     from pyramid_jobs.sweep import sweep
 
-    env = app.app.registry.jobs_env
-    report = sweep(env, enqueue_function(app.app.registry.jobs_celery))
+    env = get_runtime(app.app.registry)
+    report = sweep(env)
     redelivered = state_of(app, job["id"])["attempt"] == 2
     assert report.requeued == [job["id"]] or redelivered, "the sweep sees the dead worker's job"
     done = wait_state(app, job["id"], ["succeeded", "failed"], timeout=90)
@@ -279,7 +279,7 @@ def test_failed_job_is_a_task_failure_for_flower(tmp_path, redis_prefix, start_w
     ini = redis_ini(tmp_path, redis_prefix)
     start_worker(ini, concurrency=1, extra=("-E",))
     app = client(ini)
-    celery = app.app.registry.jobs_celery
+    celery = get_runtime(app.app.registry).celery
     events: dict[str, dict] = {}
     ready = threading.Event()
 

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ENDED = ("succeeded", "failed", "cancelled")
+from ..store import CANCELLED, ENDED, SUCCEEDED
 
 
 class CommandError(Exception):
@@ -197,32 +197,34 @@ def cmd_submit(args: argparse.Namespace) -> int:
     for job in jobs:
         done = final[job["id"]]
         out: dict[str, Any] = {"id": done["id"], "filename": done["filename"], "state": done["state"]}
-        if done["state"] == "succeeded":
+        if done["state"] == SUCCEEDED:
             out["result"] = _get(root + done["links"]["result"])
             out["artifacts"] = {a["name"]: root + a["url"] for a in done.get("artifacts", [])}
         else:
             out["error"] = done.get("error")
         print(json.dumps(out))
-    ok = failures == 0 and all(j["state"] == "succeeded" for j in final.values())
+    ok = failures == 0 and all(j["state"] == SUCCEEDED for j in final.values())
     return 0 if ok else 1
 
 
 def _bootstrap(config_uri: str) -> Any:
-    from pyramid.paster import bootstrap, setup_logging
+    from pyramid.paster import setup_logging
 
-    from ..config import without_embedded_worker
+    from ..bootstrap import bootstrap_command
+    from ..runtime import get_runtime
 
     try:
         setup_logging(config_uri)
     except Exception:
         pass
-    with without_embedded_worker():
-        return bootstrap(config_uri)
+    env = bootstrap_command(config_uri)
+    env["runtime"] = get_runtime(env["registry"])
+    return env
 
 
 def cmd_processors(args: argparse.Namespace) -> int:
     env = _bootstrap(args.config_uri)
-    for p in env["registry"].jobs_env.processors.describe():
+    for p in env["runtime"].processors.describe():
         print(f"{p['name']:10} {p['plugin']:20} {' '.join(p['extensions']):30} {p['description']}")
     env["closer"]()
     return 0
@@ -232,7 +234,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..jobjson import job_json
 
     env = _bootstrap(args.config_uri)
-    docs, _ = env["registry"].jobs_env.store.list(state=args.state, limit=args.limit)
+    docs, _ = env["runtime"].store.list(state=args.state, limit=args.limit)
     for doc in docs:
         job = job_json(doc)
         pct = (job["progress"] or {}).get("percent") or 0
@@ -247,7 +249,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from ..renderers import dumps
 
     env = _bootstrap(args.config_uri)
-    doc = env["registry"].jobs_env.store.get(args.job_id)
+    doc = env["runtime"].store.get(args.job_id)
     env["closer"]()
     if doc is None:
         print(f"pjobs: no job {args.job_id}", file=sys.stderr)
@@ -258,7 +260,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     env = _bootstrap(args.config_uri)
-    store = env["registry"].jobs_env.store
+    store = env["runtime"].store
     doc = store.get(args.job_id)
     if doc is None:
         print(f"pjobs: no job {args.job_id}", file=sys.stderr)
@@ -267,19 +269,17 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         print(f"pjobs: job {args.job_id} already ended ({doc['state']})", file=sys.stderr)
         return 1
     doc = store.cancel(args.job_id)
-    print(f"{args.job_id} {'cancelled' if doc['state'] == 'cancelled' else 'cancel requested'}")
+    print(f"{args.job_id} {CANCELLED if doc['state'] == CANCELLED else 'cancel requested'}")
     env["closer"]()
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from ..celery_app import enqueue_function
     from ..sweep import sweep
 
     env = _bootstrap(args.config_uri)
-    registry = env["registry"]
-    report = sweep(registry.jobs_env, enqueue_function(registry.jobs_celery))
-    print(json.dumps({"requeued": report.requeued, "expired": report.expired}))
+    report = sweep(env["runtime"])
+    print(json.dumps({"requeued": report.requeued, "expired": report.expired, "orphans": report.orphans}))
     env["closer"]()
     return 0
 
