@@ -78,6 +78,21 @@ def parse_memory_limit(value: Any) -> int:
     return n
 
 
+def parse_queues(value: Any) -> dict[str, str]:
+    """``pdf xlsx = heavy`` lines (or ``;``-separated): processor names to the queue their jobs go to."""
+    routes: dict[str, str] = {}
+    for line in str(value).replace(";", "\n").splitlines():
+        if not line.strip():
+            continue
+        names, sep, queue = line.partition("=")
+        queue = queue.strip()
+        if not sep or not names.split() or not queue or len(queue.split()) != 1:
+            raise ValueError(value)
+        for name in names.split():
+            routes[name] = queue
+    return routes
+
+
 def parse_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = str(value).strip()
@@ -155,6 +170,8 @@ class JobsSettings:
     memory_limit: int = 2 * 10**9
     #: attempts before a job whose worker keeps dying (or whose disk is full) fails for good
     max_attempts: int = 3
+    #: processor name -> queue its jobs are sent to (others go to the default queue)
+    queues: dict = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -195,6 +212,7 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
                          "a duration such as 30m: RabbitMQ's consumer_timeout, as the server is configured"),
     "memory_limit": ("memory_limit", parse_memory_limit, "a size of at least 100MB, such as 2GB, or 0 for none"),
     "max_attempts": ("max_attempts", parse_positive_int, "a positive integer, such as 3"),
+    "queues": ("queues", parse_queues, "lines of processor names = queue, such as 'pdf xlsx = heavy'"),
 }
 
 

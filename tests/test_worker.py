@@ -304,3 +304,33 @@ def test_failed_job_is_a_task_failure_for_flower(tmp_path, redis_prefix, start_w
     assert "JobFailed" in events[failed["id"]]["exception"]
     assert events[ok["id"]]["type"] == "task-succeeded"
     assert state_of(app, failed["id"])["state"] == "failed"
+
+
+@pytest.mark.redis
+def test_dedicated_queue_per_processor(tmp_path, redis_prefix, start_worker):
+    """jobs.queues sends slow jobs to a queue of their own; a worker started with -Q takes only those."""
+    heavy = f"{redis_prefix}heavy"
+    ini = redis_ini(tmp_path, redis_prefix, **{"jobs.queues": f"slow stubborn = {heavy}"})
+    default = start_worker(ini, concurrency=1, name="default",
+                           extra=("-Q", f"{redis_prefix}queue,{redis_prefix}queue.sweep"))
+    app = client(ini)
+    store = get_runtime(app.app.registry).store
+    slow = submit(app, "a.slow", ticks=2, tick=0.01)
+    other = submit(app, "b.fail")
+    # only the default worker runs: the other processor's job runs, the slow one waits on its queue
+    wait_state(app, other["id"], ["failed"])
+    assert store.get(other["id"])["worker"]["pid"] in default.children()
+    assert state_of(app, slow["id"])["state"] == "queued"
+    dedicated = start_worker(ini, concurrency=1, name="heavy", extra=("-Q", heavy))
+    assert wait_state(app, slow["id"], ["succeeded", "failed"])["state"] == "succeeded"
+    assert store.get(slow["id"])["worker"]["pid"] in dedicated.children()
+
+
+def test_queues_setting_is_checked():
+    from pyramid_jobs.errors import ConfigurationError
+    from pyramid_jobs.settings import parse_settings
+
+    parsed = parse_settings({"jobs.queues": "pdf xlsx = heavy\nimage = ocr"}, here="/tmp")
+    assert parsed.queues == {"pdf": "heavy", "xlsx": "heavy", "image": "ocr"}
+    with pytest.raises(ConfigurationError, match="jobs.queues"):
+        parse_settings({"jobs.queues": "pdf heavy"}, here="/tmp")

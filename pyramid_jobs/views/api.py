@@ -148,7 +148,7 @@ def _store_job(request: Request, env: JobsRuntime, upload: Any, filename: str, p
         env.files.remove(job_id)
         raise
     log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, size)
-    after_commit(request, lambda: enqueue(request, job_id))
+    after_commit(request, lambda: enqueue(request, job_id, processor.name))
     return doc
 
 
@@ -166,10 +166,10 @@ def parse_options(raw: Any) -> dict:
     return options
 
 
-def enqueue(request: Request, job_id: str) -> None:
+def enqueue(request: Request, job_id: str, processor: str) -> None:
     """Publish the job; a broker that does not answer leaves it queued for the sweep to send."""
     try:
-        env_of(request).enqueue(job_id)
+        env_of(request).enqueue(job_id, processor)
     except Exception:
         log.warning("job %s: the broker did not take it; the sweep will enqueue it again", job_id, exc_info=True)
 
