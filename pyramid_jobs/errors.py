@@ -52,6 +52,10 @@ class ContentMismatch(JobsError):
     code, status = "content_mismatch", 422
 
 
+class InsufficientStorage(JobsError):
+    code, status = "insufficient_storage", 507
+
+
 class Unavailable(JobsError):
     code, status = "unavailable", 503
 

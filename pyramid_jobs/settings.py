@@ -62,6 +62,23 @@ def parse_positive_int(value: Any) -> int:
     return n
 
 
+def parse_positive_size(value: Any) -> int:
+    n = parse_size(value)
+    if n <= 0:
+        raise ValueError(value)
+    return n
+
+
+def parse_choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        value = str(value).strip().lower()
+        if value not in choices:
+            raise ValueError(value)
+        return value
+
+    return parse
+
+
 def parse_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = str(value).strip()
@@ -132,6 +149,12 @@ class JobsSettings:
     sweep_interval: float = 60.0
     worker_concurrency: int = 2
     visibility_timeout: float = 3600.0
+    max_files_per_request: int = 20
+    max_options_size: int = 16 * 1024
+    auth: str | None = None
+    auth_users: str | None = None
+    auth_users_file: str | None = None
+    auth_admins: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -167,6 +190,13 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "sweep_interval": ("sweep_interval", parse_duration, "a duration such as 60s"),
     "worker_concurrency": ("worker_concurrency", parse_positive_int, "a positive integer"),
     "visibility_timeout": ("visibility_timeout", parse_duration, "a duration such as 3600 or 1h"),
+    "max_files_per_request": ("max_files_per_request", parse_positive_int, "a positive integer such as 20"),
+    "max_options_size": ("max_options_size", parse_positive_size, "a size such as 16kB"),
+    "auth": ("auth", parse_choice(("tokens", "basic", "none")), "tokens, basic or none"),
+    "auth.users": ("auth_users", parse_optional, "lines of 'user sha256:HASH' (tokens) or "
+                                                 "'user pbkdf2_sha256$...' (passwords)"),
+    "auth.users_file": ("auth_users_file", parse_optional, "the path of a file of 'user HASH' lines"),
+    "auth.admins": ("auth_admins", lambda v: tuple(str(v).split()), "user names separated by spaces"),
 }
 
 

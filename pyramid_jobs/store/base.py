@@ -34,8 +34,10 @@ def iso(ts: float) -> str:
 
 
 def new_record(job_id: str, *, filename: str, size: int, media_type: str, processor: str,
-               options: dict | None = None, owner: str | None = None, now: float | None = None) -> dict:
-    """A job record as it is born: ``queued``, attempt 0, no progress yet."""
+               options: dict | None = None, owner: str | None = None, now: float | None = None,
+               secret: list[str] | tuple[str, ...] = ()) -> dict:
+    """A job record as it is born: ``queued``, attempt 0, no progress yet. ``secret`` names the
+    options that are never shown and are dropped from the record when the job ends."""
     now = time.time() if now is None else now
     return {
         "id": job_id, "state": QUEUED, "filename": filename, "size": size, "media_type": media_type,
@@ -44,6 +46,7 @@ def new_record(job_id: str, *, filename: str, size: int, media_type: str, proces
         "progress": None, "error": None, "artifacts": [], "attempt": 0, "worker": None,
         "heartbeat": None, "enqueued": now, "cancel_requested": False,
         "history": [{"state": QUEUED, "at": iso(now)}],
+        "secret_options": sorted(set(secret) & set(options or {})),
     }
 
 
@@ -51,6 +54,8 @@ def _transition(doc: dict, state: str, now: float) -> None:
     doc["state"] = state
     if state in ENDED:
         doc["finished"] = now
+        for name in doc.get("secret_options") or ():  # kept only while a worker may still need them
+            (doc.get("options") or {}).pop(name, None)
     doc["history"] = [*doc.get("history", []), {"state": state, "at": iso(now)}][-50:]
 
 
