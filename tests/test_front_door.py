@@ -7,9 +7,11 @@ import json
 import os
 import time
 
+import pytest
 import webob
 import webtest
 
+from pyramid_jobs.errors import ConfigurationError
 from tests.conftest import settings_for
 from tests.hostapp import main as host_main
 from tests.test_api import assert_error, submit
@@ -159,3 +161,24 @@ def test_a_body_cut_before_its_closing_boundary_is_refused(app, tmp_path):
 
 def test_not_multipart_is_refused(app):
     assert_error(app.post("/jobs", params={"file": "x" * 10}, status=400), 400, "bad_request")
+
+
+def test_the_openapi_description_states_the_limits(tmp_path):
+    app = webtest.TestApp(host_main({}, **settings_for(tmp_path, **{"jobs.max_files_per_request": "7",
+                                                                    "jobs.max_options_size": "1kB",
+                                                                    "jobs.max_upload_size": "2MB"})))
+    doc = app.get("/jobs/openapi.json").json
+    assert doc["info"]["x-limits"] == {"max_upload_size": 2_000_000, "max_files_per_request": 7,
+                                       "max_options_size": 1000}
+    body = doc["paths"]["/jobs"]["post"]["requestBody"]
+    schema = body["content"]["multipart/form-data"]["schema"]
+    assert schema["properties"]["options"]["maxLength"] == 1000 and schema["additionalProperties"] is False
+    assert "at most 7 `file` parts" in body["description"]
+    assert "507" in doc["paths"]["/jobs"]["post"]["responses"]
+
+
+def test_new_settings_are_typed(tmp_path):
+    for key, bad in (("jobs.max_files_per_request", "0"), ("jobs.max_options_size", "lots"), ("jobs.auth", "maybe")):
+        with pytest.raises(ConfigurationError) as caught:
+            host_main({}, **settings_for(tmp_path, **{key: bad}))
+        assert caught.value.key == key

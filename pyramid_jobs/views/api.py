@@ -284,7 +284,10 @@ def health(request: Request) -> Response:
 def openapi_document(request: Request) -> Response:
     from ..openapi import build
 
-    return json_response(request, build(request.route_path("pyramid_jobs.collection")), etag=True)
+    s = env_of(request).settings
+    limits = {"max_upload_size": s.max_upload_size, "max_files_per_request": s.max_files_per_request,
+              "max_options_size": s.max_options_size}
+    return json_response(request, build(request.route_path("pyramid_jobs.collection"), limits), etag=True)
 
 
 def includeme(config: Configurator) -> None:
