@@ -143,7 +143,7 @@ class _Reader:
         remaining = length
         try:
             while remaining > 0:
-                chunk = stream.read(min(CHUNK, remaining))
+                chunk = _read(stream, min(CHUNK, remaining))
                 if not chunk:
                     break
                 remaining -= len(chunk)
@@ -219,6 +219,13 @@ class _Reader:
         out, self.out = self.out, None
         if out is not None:
             out.close()
+
+
+def _read(stream: BinaryIO, n: int) -> bytes:
+    try:
+        return stream.read(n)
+    except OSError:  # WebOb's DisconnectionError: the body ended before its Content-Length
+        raise BadRequest("The upload ended before its Content-Length; nothing was stored.") from None
 
 
 def _field_too_large(name: str, limit: int) -> BadRequest:

@@ -182,3 +182,13 @@ def test_new_settings_are_typed(tmp_path):
         with pytest.raises(ConfigurationError) as caught:
             host_main({}, **settings_for(tmp_path, **{key: bad}))
         assert caught.value.key == key
+
+
+def test_a_body_shorter_than_its_content_length_is_refused(app):
+    data = body(part("file", b"x" * 100, "a.txt"))
+    stream = io.BytesIO(data[:50])
+    req = webob.Request.blank("/jobs", method="POST", content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    req.environ["wsgi.input"] = stream
+    req.content_length = len(data)
+    res = req.get_response(app.app)
+    assert res.status_int == 400 and res.json["error"]["code"] == "bad_request"
