@@ -265,6 +265,7 @@ def auth_permissions(settings: dict) -> None:
         settings.setdefault("jobs.permission.view", VIEW)
         settings.setdefault("jobs.permission.submit", SUBMIT)
         settings.setdefault("jobs.permission.admin", ADMIN)
+        settings.setdefault("jobs.permission.metrics", ADMIN)
 
 
 def local_only_tween(handler: Any, registry: Any) -> Any:

@@ -60,6 +60,14 @@ def test_tokens_sign_in_and_ownership(tokens_app):
     assert app.get("/jobs/health").json["store"] is True  # probes need no credentials
 
 
+def test_metrics_need_an_administrator(tmp_path):
+    app, _ = standalone(tmp_path, **{"jobs.auth": "tokens", "jobs.metrics": "true", "jobs.auth.admins": "root",
+                                     "jobs.auth.users": f"ann {hash_token(ANN)}\n  root {hash_token(ROOT_TOKEN)}"})
+    app.get("/jobs/metrics", status=401)
+    app.get("/jobs/metrics", headers=bearer(ANN), status=403)
+    assert "pyramid_jobs_queue_depth" in app.get("/jobs/metrics", headers=bearer(ROOT_TOKEN)).text
+
+
 def test_basic_passwords(tmp_path):
     line = f"ann {hash_password('correct horse', iterations=1000)}"
     app, _ = standalone(tmp_path, **{"jobs.auth": "basic", "jobs.auth.users": line})
@@ -106,3 +114,29 @@ def test_credential_helper_prints_a_hash_not_the_token():
                          env=subprocess_env(), capture_output=True, text=True, timeout=60)
     token = out.stderr.rsplit(": ", 1)[-1].strip()
     assert out.returncode == 0 and out.stdout.strip() == f"ann {hash_token(token)}" and token not in out.stdout
+
+
+def test_pjobs_submit_sends_its_token_to_a_real_pserve(tmp_path):
+    import os
+
+    from tests.conftest import wait_for
+    from tests.test_embedded import Pserve, free_port
+    from tests.test_pserve_front import answers
+
+    port = free_port()
+    _, ini = standalone(tmp_path, listen=f"127.0.0.1:{port}",
+                        **{"jobs.auth": "tokens", "jobs.auth.users": f"ann {hash_token(ANN)}"})
+    server = Pserve(ini, tmp_path / "pserve.log")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: answers(base, 2) or server.proc.poll() is not None, timeout=60, what="pserve")
+        (tmp_path / "a.txt").write_text("hello")
+        cmd = [str(BIN / "pjobs"), "submit", f"{base}/jobs", str(tmp_path / "a.txt")]
+        anonymous = subprocess.run(cmd, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60)
+        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stdout
+        env = {**subprocess_env(), "PJOBS_TOKEN": ANN}
+        signed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert signed.returncode == 0, signed.stdout + signed.stderr
+        assert ANN not in os.linesep.join([signed.stdout, (tmp_path / "pserve.log").read_text()])
+    finally:
+        server.kill()

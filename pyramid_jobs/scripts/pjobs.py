@@ -9,12 +9,13 @@
     pjobs sweep CONFIG_URI                                      re-enqueue stranded jobs, remove expired ones
 
 Progress bars (tqdm) go to stderr, results (JSON) to stdout; the exit status is 0 only when every
-job succeeded.
+job succeeded. ``pjobs submit`` sends the API token in ``PJOBS_TOKEN``, when set.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -120,7 +121,7 @@ def _post_file(url: str, path: Path, processor: str | None, options: str | None)
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     req = urllib.request.Request(url.rstrip("/"), data=body, method="POST",
                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                                          "Accept": "application/json"})
+                                          "Accept": "application/json", **_auth()})
     try:
         with urllib.request.urlopen(req, timeout=300) as res:
             return json.load(res)
@@ -128,8 +129,14 @@ def _post_file(url: str, path: Path, processor: str | None, options: str | None)
         return json.load(exc)
 
 
+def _auth() -> dict:
+    """``PJOBS_TOKEN`` in the environment: the API token for a server under ``jobs.auth = tokens``."""
+    token = os.environ.get("PJOBS_TOKEN", "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=60) as res:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=_auth()), timeout=60) as res:
         return json.load(res)
 
 
