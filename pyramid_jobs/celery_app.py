@@ -11,11 +11,13 @@ loaded stops with a non-zero status instead of starting against a default broker
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 import click
 from celery import Celery, signals
+from celery.beat import PersistentScheduler
 
 from .settings import JobsSettings
 
@@ -24,10 +26,31 @@ log = logging.getLogger("pyramid_jobs.celery")
 RUN_JOB = "pyramid_jobs.run_job"
 SWEEP = "pyramid_jobs.sweep"
 QUEUE = "pyramid_jobs"
+DEFAULT_BEAT_SCHEDULE = "celerybeat-schedule"
+
+
+class JobFailed(Exception):
+    """Raised by the task when its job failed, so Celery and Flower record a FAILURE (the job record
+    holds the code and message; this exception is expected and logged without a traceback)."""
+
+
+class DataDirScheduler(PersistentScheduler):
+    """beat's own scheduler, with its schedule file under ``jobs.data_dir`` unless ``-s`` names one.
+
+    ``celery beat`` resolves its ``-s`` default before ``--ini`` is read, so the file name is
+    settled here, when the scheduler is built and the ini's settings are known."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        app = kw.get("app") or args[0]
+        if kw.get("schedule_filename") in (None, DEFAULT_BEAT_SCHEDULE):
+            kw["schedule_filename"] = app.conf.beat_schedule_filename
+            os.makedirs(os.path.dirname(os.path.abspath(kw["schedule_filename"])), exist_ok=True)
+        super().__init__(*args, **kw)
 
 
 def make_celery(name: str = "pyramid_jobs") -> Celery:
     celery = Celery(name, set_as_current=False)
+    celery.conf.beat_scheduler = f"{__name__}:DataDirScheduler"
     celery.pyramid_registry = None
     _register_tasks(celery)
     return celery
@@ -58,6 +81,8 @@ def configure_celery(celery: Celery, settings: JobsSettings) -> None:
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "beat_schedule": {"pyramid_jobs-sweep": {"task": SWEEP, "schedule": settings.sweep_interval}},
+        # beat's schedule file lives with the service's data, not in whatever directory beat started in
+        "beat_schedule_filename": os.path.join(settings.data_dir, "celerybeat-schedule"),
     }
     if settings.broker_url.startswith(("redis", "rediss")):
         # Redis hands an unacknowledged message to another worker after this long; it must
@@ -68,7 +93,8 @@ def configure_celery(celery: Celery, settings: JobsSettings) -> None:
 
 
 def _register_tasks(celery: Celery) -> None:
-    @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+                 throws=(JobFailed,))
     def run_job(self: Any, job_id: str) -> str | None:
         env = job_env(self.app)
         from pyramid.threadlocal import manager
@@ -89,6 +115,9 @@ def _register_tasks(celery: Celery) -> None:
             ):
                 # another attempt looks alive: look again once it would be stale, in case it is not
                 raise self.retry(countdown=env.settings.stale_after + 1)
+        if state == "failed":
+            error = (env.store.get(job_id) or {}).get("error") or {}
+            raise JobFailed(f"{error.get('code', 'failed')}: {error.get('message', '')}")
         return state
 
     @celery.task(name=SWEEP, bind=True, shared=False)

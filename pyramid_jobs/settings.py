@@ -155,6 +155,9 @@ class JobsSettings:
     auth_users: str | None = None
     auth_users_file: str | None = None
     auth_admins: tuple[str, ...] = ()
+    consumer_timeout: float = 1800.0
+    #: the ``jobs.*`` values as the user wrote them, to quote them back in messages
+    written: dict = field(default_factory=dict, compare=False, repr=False)
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -169,8 +172,9 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "broker_url": ("broker_url", parse_url(("redis", "rediss", "amqp", "amqps", "pyamqp", "sqla+sqlite",
                                             "sqla+postgresql", "sqla+mysql", "memory", "filesystem")),
                    "a broker URL such as redis://localhost:6379/0 or sqla+sqlite:///var/broker.sqlite"),
-    "store_url": ("store_url", parse_url(("sqlite", "redis", "rediss")),
-                  "a store URL such as sqlite:///var/jobs.sqlite or redis://localhost:6379/1"),
+    "store_url": ("store_url", parse_url(("sqlite", "redis", "rediss", "postgresql", "postgres")),
+                  "a store URL such as sqlite:///var/jobs.sqlite, redis://localhost:6379/1 or "
+                  "postgresql://user@localhost/db"),
     "data_dir": ("data_dir", lambda v: os.path.abspath(str(v).strip()) if str(v).strip() else _raise(v),
                  "a directory for uploads and outputs"),
     "embedded_worker": ("embedded_worker", parse_bool, "true or false"),
@@ -197,6 +201,8 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
                                                  "'user pbkdf2_sha256$...' (passwords)"),
     "auth.users_file": ("auth_users_file", parse_optional, "the path of a file of 'user HASH' lines"),
     "auth.admins": ("auth_admins", lambda v: tuple(str(v).split()), "user names separated by spaces"),
+    "consumer_timeout": ("consumer_timeout", parse_duration,
+                         "a duration such as 30m: RabbitMQ's consumer_timeout, as the server is configured"),
 }
 
 
@@ -215,6 +221,7 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
     }
     limits: dict[str, int] = {}
     celery: dict[str, Any] = {}
+    written: dict[str, str] = {}
     for key, raw in settings.items():
         if not key.startswith(PREFIX):
             continue
@@ -237,22 +244,33 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
         field_name, parse, expected = _TABLE[name]
         try:
             values[field_name] = parse(raw)
+            written[name] = str(raw).strip()
         except (ValueError, TypeError):
             raise ConfigurationError(key, raw, expected) from None
-    parsed = JobsSettings(limits=Limits(limits), celery=celery, **values)
+    parsed = JobsSettings(limits=Limits(limits), celery=celery, written=written, **values)
     _check_consistency(parsed)
     return parsed
 
 
 def _check_consistency(s: JobsSettings) -> None:
+    limit = s.written.get("time_limit", f"{s.time_limit:g}")
     if s.broker_url.startswith(("redis", "rediss")):
         vt = s.celery.get("broker_transport_options", {}).get("visibility_timeout", s.visibility_timeout)
         if s.hard_time_limit >= float(vt):
             raise ConfigurationError(
-                "jobs.time_limit", s.time_limit,
+                "jobs.time_limit", limit,
                 f"a limit whose hard kill ({s.hard_time_limit:.0f}s) stays below the Redis visibility timeout "
-                f"({float(vt):.0f}s, jobs.visibility_timeout), or Redis would hand a running job to a second worker",
+                f"({s.written.get('visibility_timeout', f'{float(vt):g}s')}, jobs.visibility_timeout), "
+                "or Redis would hand a running job to a second worker",
             )
+    if s.broker_url.startswith(("amqp", "amqps", "pyamqp")) and s.hard_time_limit >= s.consumer_timeout:
+        raise ConfigurationError(
+            "jobs.time_limit", limit,
+            f"a limit whose hard kill ({s.hard_time_limit:.0f}s) stays below RabbitMQ's consumer_timeout "
+            f"({s.written.get('consumer_timeout', '30m, the server default')}, jobs.consumer_timeout), or "
+            "RabbitMQ closes the channel of a job still running; raise consumer_timeout in rabbitmq.conf and "
+            "set jobs.consumer_timeout to match",
+        )
     if s.embedded_worker and s.broker_url.startswith("memory"):
         return
     if s.heartbeat_interval * 2 > s.stale_after:

@@ -1,4 +1,4 @@
-"""One contract, both backends: every rule of a job's life holds on SQLite and on Redis."""
+"""One contract, every backend: every rule of a job's life holds on SQLite, Redis and PostgreSQL."""
 from __future__ import annotations
 
 import threading
@@ -13,10 +13,12 @@ W1 = {"host": "h1", "pid": 1}
 W2 = {"host": "h2", "pid": 2}
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path}/jobs.sqlite")
+    elif request.param == "postgresql":
+        s = open_store(f"{request.getfixturevalue('postgres_url')}?table={request.getfixturevalue('postgres_table')}")
     else:
         prefix = request.getfixturevalue("redis_prefix")
         s = open_store(f"{REDIS_URL}/15?prefix={prefix}")

@@ -129,3 +129,34 @@ def test_sqlite_file_of_an_older_version_is_counted_once(tmp_path):
     store.close()
     again = open_store(f"sqlite:///{tmp_path}/jobs.sqlite")
     assert again.stats()["now|succeeded|txt"] == 4 and again.stats()["submitted|txt"] == 5
+
+
+def plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from plan_nodes(child)
+
+
+def test_postgres_page_reads_only_its_rows(postgres_url, postgres_table):
+    from pyramid_jobs.store.sql import page_query
+
+    store = open_store(f"{postgres_url}?table={postgres_table}")
+    try:
+        queued = fill(store, MANY)
+        conn = store._conn()
+        conn.execute(f"ANALYZE {postgres_table}")
+        page, _ = store.list(owner="bob", limit=5)
+        for state, owner, before in (("queued", ANY, None), ("queued", "ann", None), (None, "bob", None),
+                                     ("succeeded", "ann", None), (None, "bob", page[-1])):
+            sql, args = page_query(postgres_table, state, owner, before, 2, mark="%s")
+            (plan,), = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, args).fetchone()
+            nodes = list(plan_nodes(plan["Plan"]))
+            assert all("Seq Scan" not in n["Node Type"] for n in nodes), (state, owner, nodes)
+            examined = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in nodes)
+            assert examined <= 12, (state, owner, examined, nodes)  # a page of 2 among 1,000 rows
+        assert store.list(state="queued", limit=1)[0][0]["id"] == queued
+        stats = store.stats()
+        assert stats["now|queued|txt"] == 1 and stats["now|succeeded|txt"] == MANY - 1
+        assert store.oldest_queued_age() is not None
+    finally:
+        store.close()

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from .base import ACTIVE, ANY, ENDED, JobStore, Mutation, stat_changes
+from .base import ACTIVE, ENDED, JobStore, Mutation, stat_changes
+from .sql import page_query
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -166,21 +167,8 @@ class SQLiteStore(JobStore):
         return row[0] if row else None
 
     def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
-        where, args = [], []
-        if state is not None:
-            where.append("state = ?")
-            args.append(state)
-        if owner is not ANY:
-            where.append("owner IS ?")
-            args.append(owner)
-        if before is not None:
-            where.append("(created, id) < (?, ?)")  # a row value: a range on the index, not a scan
-            args += [before["created"], before["id"]]
-        sql = "SELECT doc FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created DESC, id DESC LIMIT ?"
-        return [json.loads(r[0]) for r in self._conn().execute(sql, (*args, limit))]
+        sql, args = page_query("jobs", state, owner, before, limit)
+        return [json.loads(r[0]) for r in self._conn().execute(sql, args)]
 
     def _active(self) -> Iterable[dict]:
         marks = ",".join("?" * len(ACTIVE))

@@ -138,7 +138,11 @@ def _store_job(request: Request, env: JobEnv, part: FilePart, filename: str, pro
         doc = new_record(job_id, filename=filename, size=part.size, media_type=media_type,
                          processor=processor.name, options=options, owner=request.authenticated_userid,
                          secret=secret_names(processor))
-        env.store.create(doc)
+        txn = host_transaction(request)
+        if txn is not None and hasattr(env.store, "create_with"):  # the record commits with the host's work
+            env.store.create_with(txn, doc, on_abort=lambda: env.files.remove(job_id))
+        else:
+            env.store.create(doc)
     except BaseException as exc:  # refused or failed: nothing of the upload stays behind
         env.files.remove(job_id)
         if is_out_of_space(exc):
@@ -157,11 +161,17 @@ def enqueue(request: Request, job_id: str) -> None:
         log.warning("job %s: the broker did not take it; the sweep will enqueue it again", job_id, exc_info=True)
 
 
+def host_transaction(request: Request) -> Any:
+    """The host's current transaction when pyramid_tm manages this request, else None."""
+    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
+    return manager.get() if manager is not None else None
+
+
 def after_commit(request: Request, fn: Any) -> None:
     """With pyramid_tm, publish only once the host's transaction committed; else at once."""
-    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
-    if manager is not None:
-        manager.get().addAfterCommitHook(lambda ok: ok and fn())
+    txn = host_transaction(request)
+    if txn is not None:
+        txn.addAfterCommitHook(lambda ok: ok and fn())
     else:
         fn()
 
