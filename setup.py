@@ -24,6 +24,7 @@ requires = [
     "python-calamine>=0.2",
     "tqdm>=4.66",
     "prometheus_client>=0.20",
+    "multipart>=1.2",
 ]
 
 postgresql = ["psycopg[binary]>=3.1"]

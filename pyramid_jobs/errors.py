@@ -25,6 +25,10 @@ class BadRequest(JobsError):
     code, status = "bad_request", 400
 
 
+class Forbidden(JobsError):
+    code, status = "forbidden", 403
+
+
 class NotFound(JobsError):
     code, status = "not_found", 404
 
@@ -43,6 +47,10 @@ class UnsupportedType(JobsError):
 
 class ContentMismatch(JobsError):
     code, status = "content_mismatch", 422
+
+
+class InsufficientStorage(JobsError):
+    code, status = "insufficient_storage", 507
 
 
 class ConfigurationError(ValueError):

@@ -78,6 +78,13 @@ def parse_memory_limit(value: Any) -> int:
     return n
 
 
+def parse_positive_size(value: Any) -> int:
+    n = parse_size(value)
+    if n <= 0:
+        raise ValueError(value)
+    return n
+
+
 def parse_queues(value: Any) -> dict[str, str]:
     """``pdf xlsx = heavy`` lines (or ``;``-separated): processor names to the queue their jobs go to."""
     routes: dict[str, str] = {}
@@ -91,6 +98,14 @@ def parse_queues(value: Any) -> dict[str, str]:
         for name in names.split():
             routes[name] = queue
     return routes
+def parse_choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        value = str(value).strip().lower()
+        if value not in choices:
+            raise ValueError(value)
+        return value
+
+    return parse
 
 
 def parse_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
@@ -163,6 +178,12 @@ class JobsSettings:
     sweep_interval: float = 60.0
     worker_concurrency: int = 2
     visibility_timeout: float = 3600.0
+    max_files_per_request: int = 20
+    max_options_size: int = 16 * 1024
+    auth: str | None = None
+    auth_users: str | None = None
+    auth_users_file: str | None = None
+    auth_admins: tuple[str, ...] = ()
     consumer_timeout: float = 1800.0
     #: the ``jobs.*`` values as the user wrote them, to quote them back in messages
     written: dict = field(default_factory=dict, compare=False, repr=False)
@@ -208,6 +229,13 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "sweep_interval": ("sweep_interval", parse_duration, "a duration such as 60s"),
     "worker_concurrency": ("worker_concurrency", parse_positive_int, "a positive integer"),
     "visibility_timeout": ("visibility_timeout", parse_duration, "a duration such as 3600 or 1h"),
+    "max_files_per_request": ("max_files_per_request", parse_positive_int, "a positive integer such as 20"),
+    "max_options_size": ("max_options_size", parse_positive_size, "a size such as 16kB"),
+    "auth": ("auth", parse_choice(("tokens", "basic", "none")), "tokens, basic or none"),
+    "auth.users": ("auth_users", parse_optional, "lines of 'user sha256:HASH' (tokens) or "
+                                                 "'user pbkdf2_sha256$...' (passwords)"),
+    "auth.users_file": ("auth_users_file", parse_optional, "the path of a file of 'user HASH' lines"),
+    "auth.admins": ("auth_admins", lambda v: tuple(str(v).split()), "user names separated by spaces"),
     "consumer_timeout": ("consumer_timeout", parse_duration,
                          "a duration such as 30m: RabbitMQ's consumer_timeout, as the server is configured"),
     "memory_limit": ("memory_limit", parse_memory_limit, "a size of at least 100MB, such as 2GB, or 0 for none"),

@@ -91,7 +91,7 @@ def postgres_table(postgres_url: str) -> Iterator[str]:
     table = f"pjtest_{uuid.uuid4().hex[:8]}"
     yield table
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_stats")
 
 
 def settings_for(tmp_path: Path, **extra: str) -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from pyramid_jobs import ProcessingError, Processor
+from pyramid_jobs import Option, ProcessingError, Processor
 
 
 class Slow(Processor):
@@ -17,6 +17,8 @@ class Slow(Processor):
     extensions = (".slow",)
     steps = ("Prepare", "Tick")
     description = "Sleeps in small steps (tests only)."
+    options = (Option("ticks", int, help="how many ticks"), Option("tick", float, help="seconds per tick"),
+               Option("token", str, help="a secret, to test that secrets stay hidden", secret=True))
 
     def process(self, ctx: Any) -> dict:
         ticks = int(ctx.options.get("ticks", 50))
@@ -42,6 +44,7 @@ class Stubborn(Processor):
     name = "stubborn"
     extensions = (".stubborn",)
     steps = ("Sleep",)
+    options = (Option("seconds", float, help="how long to sleep"),)
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Sleep"):
@@ -53,6 +56,7 @@ class Failing(Processor):
     name = "failing"
     extensions = (".fail",)
     steps = ("Fail",)
+    options = (Option("crash", bool, help="raise an unexpected exception"),)
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Fail"):

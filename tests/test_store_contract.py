@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -160,3 +161,14 @@ def test_concurrent_claims_give_one_winner(store):
             t.join()
         assert len(wins) == 1
         assert store.get(doc["id"])["attempt"] == 1
+
+
+def test_marks_and_turns(store):
+    """Times kept by name (last sweep, last worker seen) and one turn per period among all callers."""
+    assert store.touched("swept") is None
+    store.touch("swept", now=1000.0)
+    assert store.touched("swept") == 1000.0
+    assert store.take_turn("sweep", 0.5) is True
+    assert store.take_turn("sweep", 0.5) is False
+    time.sleep(0.6)
+    assert store.take_turn("sweep", 0.5) is True

@@ -9,12 +9,13 @@
     pjobs sweep CONFIG_URI                                      re-enqueue stranded jobs, remove expired ones
 
 Progress bars (tqdm) go to stderr, results (JSON) to stdout; the exit status is 0 only when every
-job succeeded.
+job succeeded. ``pjobs submit`` sends the API token in ``PJOBS_TOKEN``, when set.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -131,7 +132,7 @@ def _post_file(url: str, path: Path, processor: str | None, options: str | None)
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     req = urllib.request.Request(url.rstrip("/"), data=body, method="POST",
                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                                          "Accept": "application/json"})
+                                          "Accept": "application/json", **_auth()})
     return _json_answer(req, timeout=300)
 
 
@@ -159,8 +160,14 @@ def _parse_json(body: bytes, url: str, status: int = 200) -> dict:
     return value
 
 
+def _auth() -> dict:
+    """``PJOBS_TOKEN`` in the environment: the API token for a server under ``jobs.auth = tokens``."""
+    token = os.environ.get("PJOBS_TOKEN", "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _get(url: str) -> dict:
-    return _json_answer(url, timeout=60)
+    return _json_answer(urllib.request.Request(url, headers=_auth()), timeout=60)
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -34,8 +34,10 @@ def iso(ts: float) -> str:
 
 
 def new_record(job_id: str, *, filename: str, size: int, media_type: str, processor: str,
-               options: dict | None = None, owner: str | None = None, now: float | None = None) -> dict:
-    """A job record as it is born: ``queued``, attempt 0, no progress yet."""
+               options: dict | None = None, owner: str | None = None, now: float | None = None,
+               secret: list[str] | tuple[str, ...] = ()) -> dict:
+    """A job record as it is born: ``queued``, attempt 0, no progress yet. ``secret`` names the
+    options that are never shown and are dropped from the record when the job ends."""
     now = time.time() if now is None else now
     return {
         "id": job_id, "state": QUEUED, "filename": filename, "size": size, "media_type": media_type,
@@ -44,6 +46,7 @@ def new_record(job_id: str, *, filename: str, size: int, media_type: str, proces
         "progress": None, "error": None, "artifacts": [], "attempt": 0, "worker": None,
         "heartbeat": None, "enqueued": now, "cancel_requested": False,
         "history": [{"state": QUEUED, "at": iso(now)}],
+        "secret_options": sorted(set(secret) & set(options or {})),
     }
 
 
@@ -51,6 +54,8 @@ def _transition(doc: dict, state: str, now: float) -> None:
     doc["state"] = state
     if state in ENDED:
         doc["finished"] = now
+        for name in doc.get("secret_options") or ():  # kept only while a worker may still need them
+            (doc.get("options") or {}).pop(name, None)
     doc["history"] = [*doc.get("history", []), {"state": state, "at": iso(now)}][-50:]
 
 
@@ -66,6 +71,48 @@ def worker_lost(attempts: int) -> dict:
     """The error of a job whose workers died ``attempts`` times."""
     return {"code": "worker_lost", "message": f"The worker processing this file died {attempts} times; "
                                               "the file is probably too large or damaged."}
+
+
+DURATION_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
+SIZE_BUCKETS = (10e3, 100e3, 1e6, 10e6, 100e6, 1e9)
+
+
+def stat_changes(old: dict | None, new: dict | None) -> dict[str, float]:
+    """What a write changes in the store's running counts (``old`` None: a new job; ``new`` None: a
+    deletion), so the metrics scrape reads a few counters instead of every record.
+
+    ``now|state|processor`` are gauges (jobs in each state now); the others only grow:
+    ``submitted|processor``, ``ended|state|processor``, the upload size histogram (``size_*``) and
+    the run time histogram of succeeded jobs (``duration_*|processor``)."""
+    out: dict[str, float] = {}
+
+    def add(key: str, n: float = 1.0) -> None:
+        out[key] = out.get(key, 0.0) + n
+
+    if old is not None and (new is None or old["state"] != new["state"]):
+        add(f"now|{old['state']}|{old['processor']}", -1)
+    if new is None:
+        return out
+    if old is None or old["state"] != new["state"]:
+        add(f"now|{new['state']}|{new['processor']}")
+    if old is None:
+        size = float(new.get("size") or 0)
+        add(f"submitted|{new['processor']}")
+        add("size_count")
+        add("size_sum", size)
+        for bound in SIZE_BUCKETS:
+            if size <= bound:
+                add(f"size_le|{bound:g}")
+    if new["state"] in ENDED and (old is None or old["state"] not in ENDED):
+        add(f"ended|{new['state']}|{new['processor']}")
+        if new["state"] == SUCCEEDED and new.get("duration") is not None:
+            duration = float(new["duration"])
+            add(f"duration_count|{new['processor']}")
+            add(f"duration_sum|{new['processor']}", duration)
+            for bound in DURATION_BUCKETS:
+                if duration <= bound:
+                    add(f"duration_le|{new['processor']}|{bound:g}")
+    return {k: v for k, v in out.items() if v}
 
 
 class StaleAttempt(Exception):
@@ -103,6 +150,10 @@ class JobStore:
     def _ended_before(self, ts: float) -> Iterable[str]:
         raise NotImplementedError
 
+    def _oldest_created(self, state: str) -> float | None:
+        """When the oldest job now in ``state`` was created (read from the state index)."""
+        raise NotImplementedError
+
     def ping(self) -> bool:
         raise NotImplementedError
 
@@ -123,8 +174,12 @@ class JobStore:
         """Whether the store keeps its data across a restart of its server."""
         return True
 
+    def stats(self) -> dict[str, float]:
+        """The running counts kept by every write (see :func:`stat_changes`)."""
+        raise NotImplementedError
+
     def all(self) -> Iterable[dict]:
-        """Every record, in batches (for metrics; it reads the whole store)."""
+        """Every record, in batches (it reads the whole store: for tools, not for requests)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -144,6 +199,8 @@ class JobStore:
     def list(self, *, state: str | None = None, owner: Any = ANY, before: str | None = None,
              limit: int = 20) -> tuple[list[dict], bool]:
         """Newest first, after the job ``before`` (a cursor); answers (jobs, more_after_these).
+        Every backend reads this from an index by owner and state: the cost follows ``limit``,
+        not the number of records.
 
         Raises ``KeyError`` for a cursor that names no job."""
         cursor = None
@@ -318,8 +375,8 @@ class JobStore:
 
     def oldest_queued_age(self, *, now: float | None = None) -> float | None:
         now = time.time() if now is None else now
-        ages = [now - d["created"] for d in self._active() if d["state"] == QUEUED]
-        return max(ages) if ages else None
+        created = self._oldest_created(QUEUED)
+        return None if created is None else max(0.0, now - created)
 
 
 class StoreUnavailable(Exception):

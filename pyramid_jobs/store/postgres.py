@@ -12,13 +12,14 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from .base import ACTIVE, ENDED, JobStore, Mutation, StoreUnavailable
+from .base import ACTIVE, ENDED, JobStore, Mutation, StoreUnavailable, stat_changes
 from .sql import page_query
 
 T = TypeVar("T")
@@ -35,9 +36,17 @@ CREATE TABLE IF NOT EXISTS {t} (
     result TEXT
 );
 CREATE INDEX IF NOT EXISTS {t}_created ON {t} (created DESC, id DESC);
-CREATE INDEX IF NOT EXISTS {t}_state ON {t} (state, created);
-CREATE INDEX IF NOT EXISTS {t}_owner ON {t} (owner, state, created DESC);
+DROP INDEX IF EXISTS {t}_state;
+DROP INDEX IF EXISTS {t}_owner;
+CREATE INDEX IF NOT EXISTS {t}_state_created ON {t} (state, created DESC, id DESC);
+CREATE INDEX IF NOT EXISTS {t}_owner_created ON {t} (owner, created DESC, id DESC);
+CREATE INDEX IF NOT EXISTS {t}_owner_state_created ON {t} (owner, state, created DESC, id DESC);
+CREATE TABLE IF NOT EXISTS {t}_stats (key TEXT PRIMARY KEY, value DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS {t}_marks (name TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL);
 """
+
+#: Stats rows are kept from this schema version on; an older table is counted once when opened.
+STATS_VERSION = 1
 
 
 def _guard(method: Callable[..., T]) -> Callable[..., T]:
@@ -59,7 +68,9 @@ class PostgresStore(JobStore):
         self.conninfo, self.table = conninfo, table
         self._local = threading.local()
         with self._conn().transaction():
+            self._conn().execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (table,))
             self._conn().execute(_SCHEMA.format(t=table))
+            self._count_once()
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
@@ -101,11 +112,23 @@ class PostgresStore(JobStore):
         return [json.loads(r[0]) for r in self._conn().execute(f"SELECT doc FROM {self.table}")]
 
     @_guard
+    def stats(self) -> dict[str, float]:
+        rows = self._conn().execute(f"SELECT key, value FROM {self.table}_stats WHERE key <> 'version'")
+        return {k: v for k, v in rows}
+
+    def _count_once(self) -> None:
+        """A table written before the stats existed: count its records once (inside the schema lock)."""
+        conn = self._conn()
+        if conn.execute(f"SELECT 1 FROM {self.table}_stats WHERE key = 'version'").fetchone() is None:
+            for (raw,) in conn.execute(f"SELECT doc FROM {self.table}").fetchall():
+                add_stats(conn, self.table, stat_changes(None, json.loads(raw)))
+            conn.execute(f"INSERT INTO {self.table}_stats (key, value) VALUES ('version', %s)", (STATS_VERSION,))
+
+    @_guard
     def _insert(self, doc: dict) -> None:
-        self._conn().execute(
-            f"INSERT INTO {self.table} (id, created, state, owner, finished, doc) VALUES (%s, %s, %s, %s, %s, %s)",
-            (doc["id"], doc["created"], doc["state"], doc.get("owner"), doc.get("finished"), json.dumps(doc)),
-        )
+        conn = self._conn()
+        with conn.transaction():
+            insert_row(conn, self.table, doc)
 
     @_guard
     def _load(self, job_id: str) -> dict | None:
@@ -119,14 +142,16 @@ class PostgresStore(JobStore):
             row = conn.execute(f"SELECT doc FROM {self.table} WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
             if row is None:
                 return None
+            old = json.loads(row[0])
             new = fn(json.loads(row[0]))
             if new is None:
-                return json.loads(row[0])
+                return old
             conn.execute(
                 f"UPDATE {self.table} SET state = %s, finished = %s, doc = %s, result = COALESCE(%s, result)"
                 " WHERE id = %s",
                 (new["state"], new.get("finished"), json.dumps(new), result, job_id),
             )
+            add_stats(conn, self.table, stat_changes(old, new))
             return new
 
     @_guard
@@ -136,7 +161,17 @@ class PostgresStore(JobStore):
 
     @_guard
     def _remove(self, job_id: str) -> bool:
-        return self._conn().execute(f"DELETE FROM {self.table} WHERE id = %s", (job_id,)).rowcount > 0
+        conn = self._conn()
+        with conn.transaction():
+            row = conn.execute(f"DELETE FROM {self.table} WHERE id = %s RETURNING doc", (job_id,)).fetchone()
+            if row is not None:
+                add_stats(conn, self.table, stat_changes(json.loads(row[0]), None))
+        return row is not None
+
+    @_guard
+    def _oldest_created(self, state: str) -> float | None:
+        row = self._conn().execute(f"SELECT MIN(created) FROM {self.table} WHERE state = %s", (state,)).fetchone()
+        return row[0] if row else None
 
     @_guard
     def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
@@ -154,10 +189,49 @@ class PostgresStore(JobStore):
             f"SELECT id FROM {self.table} WHERE state = ANY(%s) AND finished < %s", (list(ENDED), ts))
         return [r[0] for r in rows]
 
+    @_guard
+    def touch(self, name: str, *, now: float | None = None) -> None:
+        self._conn().execute(
+            f"INSERT INTO {self.table}_marks (name, at) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET at = EXCLUDED.at",
+            (name, time.time() if now is None else now))
+
+    @_guard
+    def touched(self, name: str) -> float | None:
+        row = self._conn().execute(f"SELECT at FROM {self.table}_marks WHERE name = %s", (name,)).fetchone()
+        return row[0] if row else None
+
+    @_guard
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        # one statement: the row lock makes concurrent callers queue, and only one sees its update apply
+        row = self._conn().execute(
+            f"INSERT INTO {self.table}_marks (name, at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+            f"SET at = EXCLUDED.at WHERE {self.table}_marks.at <= %s RETURNING at",
+            ("turn:" + name, now, now - every)).fetchone()
+        return row is not None
+
     def create_with(self, txn: Any, doc: dict, on_abort: Callable[[], None] = lambda: None) -> None:
         """Create ``doc`` as part of the host's transaction (``transaction.Transaction``, as
         pyramid_tm gives): the row is written when the host commits, and never if it aborts."""
         txn.join(_JoinedCreate(self, doc, on_abort))
+
+
+def insert_row(conn: psycopg.Connection, table: str, doc: dict) -> None:
+    """Insert a new record and count it, in the caller's transaction."""
+    conn.execute(
+        f"INSERT INTO {table} (id, created, state, owner, finished, doc) VALUES (%s, %s, %s, %s, %s, %s)",
+        (doc["id"], doc["created"], doc["state"], doc.get("owner"), doc.get("finished"), json.dumps(doc)),
+    )
+    add_stats(conn, table, stat_changes(None, doc))
+
+
+def add_stats(conn: psycopg.Connection, table: str, changes: dict[str, float]) -> None:
+    """Add ``changes`` to the running counts, in the caller's transaction."""
+    if changes:
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {table}_stats (key, value) VALUES (%s, %s) ON CONFLICT (key) "
+                            f"DO UPDATE SET value = {table}_stats.value + EXCLUDED.value", list(changes.items()))
 
 
 class _JoinedCreate:
@@ -178,12 +252,7 @@ class _JoinedCreate:
         self._conn = psycopg.connect(self.store.conninfo, connect_timeout=5)
 
     def commit(self, txn: Any) -> None:
-        doc = self.doc
-        self._conn.execute(
-            f"INSERT INTO {self.store.table} (id, created, state, owner, finished, doc)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (doc["id"], doc["created"], doc["state"], doc.get("owner"), doc.get("finished"), json.dumps(doc)),
-        )
+        insert_row(self._conn, self.store.table, self.doc)
 
     def tpc_vote(self, txn: Any) -> None:
         pass

@@ -9,17 +9,20 @@ from .base import ANY
 def page_query(table: str, state: str | None, owner: Any, before: dict | None, limit: int,
                mark: str = "?") -> tuple[str, list]:
     """``SELECT doc`` of one page of the list, newest first, and its arguments (``mark`` is the
-    driver's placeholder). Served by the (owner, state, created) and (created, id) indexes."""
+    driver's placeholder). Served by the (owner, state, created, id), (owner, created, id),
+    (state, created, id) and (created, id) indexes: a page reads its own rows, whatever the table holds."""
     where, args = [], []
     if state is not None:
         where.append(f"state = {mark}")
         args.append(state)
-    if owner is not ANY:
-        where.append(f"owner IS NOT DISTINCT FROM {mark}" if mark != "?" else "owner IS ?")
+    if owner is None:
+        where.append("owner IS NULL")
+    elif owner is not ANY:
+        where.append(f"owner = {mark}")  # not IS NOT DISTINCT FROM: PostgreSQL uses no index for it
         args.append(owner)
     if before is not None:
-        where.append(f"(created < {mark} OR (created = {mark} AND id < {mark}))")
-        args += [before["created"], before["created"], before["id"]]
+        where.append(f"(created, id) < ({mark}, {mark})")  # a row value: a range on the index, not a scan
+        args += [before["created"], before["id"]]
     sql = f"SELECT doc FROM {table}"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -1,10 +1,10 @@
 """The JSON API: submit, list, status, result, artifacts, cancel, delete, processors, health."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pyramid.config import Configurator
@@ -12,13 +12,15 @@ from pyramid.request import Request
 from pyramid.response import FileResponse, Response
 
 from ..context import check_artifact_name
+from ..csrf import csrf_field, same_origin
 from ..errors import BadRequest, Conflict, NotFound, UnsupportedType
+from ..form import FilePart, UploadForm, form_rules, is_out_of_space, out_of_space, read_form
 from ..jobjson import job_json
-from ..options import validate_options
+from ..options import parse_options, secret_names, validate_options
 from ..renderers import dumps
 from ..runtime import JobsRuntime, get_runtime
 from ..store import ANY, ENDED, STATES, SUCCEEDED, new_record
-from ..uploads import check_content, display_name, save_upload, too_large
+from ..uploads import check_content, display_name, take_upload, too_large
 
 log = logging.getLogger("pyramid_jobs.api")
 
@@ -79,35 +81,36 @@ def submit(request: Request) -> Response:
     return response
 
 
-def create_jobs(request: Request, *, single: bool) -> list[dict]:
+def create_jobs(request: Request, *, single: bool,
+                check: Callable[[UploadForm], None] | None = None) -> list[dict]:
     """Store the form's file(s) (the first only when ``single``), record and enqueue a job for each.
 
-    Every file's type and the options are checked before any is stored; a file refused later (its
-    content, its size) refuses the request from that file on, and leaves nothing of itself behind."""
+    The form is read under the limits of :mod:`..form`; ``check`` sees it before anything is stored
+    (the pages check their CSRF token there). Every file's type and the options are checked before
+    any job is made; a file refused later (its content) refuses the request from that file on, and
+    leaves nothing of itself behind."""
     env = env_of(request)
-    limit = env.settings.max_upload_size
-    if request.content_length and request.content_length > (limit + 64 * 1024) * (1 if single else 20):
+    s = env.settings
+    limit = s.max_upload_size
+    bound = (limit + 64 * 1024) * (1 if single else s.max_files_per_request) + s.max_options_size + 64 * 1024
+    if request.content_length and request.content_length > bound:
         raise too_large(request.content_length, limit)
-    try:
-        post = request.POST
-    except Exception as exc:  # a malformed multipart body
-        raise BadRequest(f"The request body could not be read as a form: {exc}.") from None
-    uploads = [u for u in post.getall("file") if hasattr(u, "file")]
-    if not uploads:
-        raise BadRequest("Send the file as a multipart form field named 'file'.")
-    if single:
-        uploads = uploads[:1]
-    raw_options = parse_options(post.get("options"))
-    name = (post.get("processor") or "").strip()
-    planned = []
-    for upload in uploads:
-        filename = display_name(getattr(upload, "filename", None))
-        processor = _processor_for(env, name, filename)
-        planned.append((upload, filename, processor, validate_options(processor, raw_options)))
-    docs: list[dict] = []
-    for upload, filename, processor, options in planned:
-        docs.append(_store_job(request, env, upload, filename, processor, options, limit))
-    return docs
+    rules = form_rules(s, keep_files=1 if single else s.max_files_per_request, extra=csrf_field(request))
+    if request.is_body_seekable:
+        request.body_file_raw.seek(0)
+    with read_form(request.body_file, request.environ.get("CONTENT_TYPE"), request.content_length, rules) as form:
+        if check is not None:
+            check(form)
+        if not form.files:
+            raise BadRequest("Send the file as a multipart form field named 'file'.")
+        raw_options = parse_options(form.fields.get("options"), s.max_options_size)
+        name = (form.text("processor") or "").strip()
+        planned = []
+        for part in form.files:
+            filename = display_name(part.filename)
+            processor = _processor_for(env, name, filename)
+            planned.append((part, filename, processor, validate_options(processor, raw_options)))
+        return [_store_job(request, env, *plan) for plan in planned]
 
 
 def _processor_for(env: JobsRuntime, name: str, filename: str) -> Any:
@@ -115,7 +118,7 @@ def _processor_for(env: JobsRuntime, name: str, filename: str) -> Any:
         processor = env.processors.get(name)
         if processor is None:
             installed = ", ".join(sorted(p.name for p in env.processors))
-            raise BadRequest(f"There is no processor {name!r}; installed: {installed}.")
+            raise BadRequest(f"There is no processor {name[:100]!r}; installed: {installed}.")
         return processor
     processor = env.processors.for_filename(filename)
     if processor is None:
@@ -125,45 +128,29 @@ def _processor_for(env: JobsRuntime, name: str, filename: str) -> Any:
     return processor
 
 
-def _store_job(request: Request, env: JobsRuntime, upload: Any, filename: str, processor: Any, options: dict,
-               limit: int) -> dict:
+def _store_job(request: Request, env: JobsRuntime, part: FilePart, filename: str, processor: Any,
+               options: dict) -> dict:
     job_id = uuid.uuid4().hex
-    path = env.files.upload(job_id)
     try:
-        size = save_upload(upload.file, path, limit)
-        check_content(processor, path, filename)
-    except BaseException:  # refused or failed: nothing of the upload stays behind
-        env.files.remove(job_id)
-        raise
-    media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
-    doc = new_record(job_id, filename=filename, size=size, media_type=media_type, processor=processor.name,
-                     options=options, owner=request.authenticated_userid)
-    txn = host_transaction(request)
-    try:
+        take_upload(part, env.files.upload(job_id))
+        check_content(processor, env.files.upload(job_id), filename)
+        media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
+        doc = new_record(job_id, filename=filename, size=part.size, media_type=media_type,
+                         processor=processor.name, options=options, owner=request.authenticated_userid,
+                         secret=secret_names(processor))
+        txn = host_transaction(request)
         if txn is not None and hasattr(env.store, "create_with"):  # the record commits with the host's work
             env.store.create_with(txn, doc, on_abort=lambda: env.files.remove(job_id))
         else:
             env.store.create(doc)
-    except BaseException:
+    except BaseException as exc:  # refused or failed: nothing of the upload stays behind
         env.files.remove(job_id)
+        if is_out_of_space(exc):
+            raise out_of_space() from None
         raise
-    log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, size)
+    log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, part.size)
     after_commit(request, lambda: enqueue(request, job_id, processor.name))
     return doc
-
-
-def parse_options(raw: Any) -> dict:
-    if raw is None or raw == "":
-        return {}
-    if hasattr(raw, "file"):
-        raw = raw.file.read(65536).decode("utf-8", "replace")
-    try:
-        options = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(f"The options are not valid JSON: {exc}.") from None
-    if not isinstance(options, dict):
-        raise BadRequest("The options must be a JSON object, such as {\"password\": \"...\"}.")
-    return options
 
 
 def enqueue(request: Request, job_id: str, processor: str) -> None:
@@ -331,7 +318,10 @@ def health_warnings(env: JobsRuntime, body: dict) -> list[dict]:
 def openapi_document(request: Request) -> Response:
     from ..openapi import build
 
-    return json_response(request, build(request.route_path("pyramid_jobs.collection")), etag=True)
+    s = env_of(request).settings
+    limits = {"max_upload_size": s.max_upload_size, "max_files_per_request": s.max_files_per_request,
+              "max_options_size": s.max_options_size}
+    return json_response(request, build(request.route_path("pyramid_jobs.collection"), limits), etag=True)
 
 
 def includeme(config: Configurator) -> None:
@@ -340,15 +330,15 @@ def includeme(config: Configurator) -> None:
     view_perm = settings.permission_view
     add = config.add_view
     add(submit, route_name="pyramid_jobs.collection", request_method="POST", permission=submit_perm,
-        require_csrf=False)
+        require_csrf=False, decorator=same_origin)
     add(list_jobs, route_name="pyramid_jobs.collection", request_method="GET", permission=view_perm)
     add(list_processors, route_name="pyramid_jobs.processors", request_method="GET", permission=view_perm)
     add(health, route_name="pyramid_jobs.health", request_method="GET")
     add(openapi_document, route_name="pyramid_jobs.openapi", request_method="GET")
     add(show_job, route_name="pyramid_jobs.job", request_method="GET", permission=view_perm)
     add(delete_job, route_name="pyramid_jobs.job", request_method="DELETE", permission=submit_perm,
-        require_csrf=False)
+        require_csrf=False, decorator=same_origin)
     add(show_result, route_name="pyramid_jobs.result", request_method="GET", permission=view_perm)
     add(download_artifact, route_name="pyramid_jobs.artifact", request_method="GET", permission=view_perm)
     add(cancel_job, route_name="pyramid_jobs.cancel", request_method="POST", permission=submit_perm,
-        require_csrf=False)
+        require_csrf=False, decorator=same_origin)
