@@ -1,21 +1,27 @@
-# make serve: set up and run the app on embedded defaults.  make test: set up and run the whole suite.
+# make serve: set up the runtime and run the app on embedded defaults.
+# make test: add the test extras (Playwright, the other frameworks, schemathesis, Flower) and run the suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: serve test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools<80.9' wheel
 
-$(STAMP): $(BIN)/python setup.py
+$(RUNTIME): $(BIN)/python setup.py
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) setup.py
 	$(BIN)/pip install --quiet -e '.[testing]'
 	$(BIN)/pip install --quiet -e examples/shout_plugin
 	touch $(STAMP)
 
-serve: $(STAMP)
+serve: $(RUNTIME)
 	mkdir -p var
 	$(BIN)/pserve development.ini
 

@@ -24,6 +24,10 @@ requires = [
     "python-calamine>=0.2",
     "tqdm>=4.66",
     "prometheus_client>=0.20",
+    # Pyramid 2.1 imports pkg_resources (asset specs, static views); setuptools 80.9 and later warn
+    # about it on every start of pserve, celery and pjobs, and 82 removes it. 80.8 is the last that
+    # ships it without the warning.
+    "setuptools>=68,<80.9",
 ]
 
 testing = [
