@@ -16,7 +16,7 @@ $(RUNTIME): $(BIN)/python setup.py
 	$(BIN)/pip install --quiet -e .
 	touch $(RUNTIME)
 
-$(STAMP): $(RUNTIME) setup.py
+$(STAMP): $(RUNTIME) setup.py examples/shout_plugin/setup.py
 	$(BIN)/pip install --quiet -e '.[testing]'
 	$(BIN)/pip install --quiet -e examples/shout_plugin
 	touch $(STAMP)

@@ -13,6 +13,7 @@ from pyramid.events import ApplicationCreated
 
 from .celery_app import configure_celery, is_command_process, make_celery, take_pending_app
 from .errors import ConfigurationError
+from .limits import check_overrides
 from .plugins import ProcessorSet, make_plugin_manager
 from .processor import Processor
 from .renderers import StrictJSON
@@ -56,6 +57,8 @@ def includeme(config: Configurator) -> None:
     registry.jobs_celery = celery
 
     config.add_directive("add_jobs_processor", add_jobs_processor)
+    # after the host's add_jobs_processor calls (order 1): a limit no processor declares is a typo
+    config.action(("pyramid_jobs", "check-limits"), lambda: check_overrides(settings.limits, env.processors), order=2)
     config.add_request_method(lambda r: r.registry.jobs_env, "jobs_env", reify=True)
 
     prefix = settings.route_prefix

@@ -19,6 +19,7 @@ from .context import JobContext
 from .errors import JobCancelled, JobTimeLimit, ProcessingError
 from .files import JobFiles
 from .jobjson import job_json
+from .limits import limits_for
 from .plugins import ProcessorSet
 from .renderers import dumps
 from .settings import JobsSettings
@@ -118,7 +119,7 @@ def run_job(job_id: str, env: JobEnv) -> str | None:
         steps=processor.steps,
         filename=doc["filename"],
         options=doc.get("options") or {},
-        limits=settings.limits,
+        limits=limits_for(processor, settings.limits),
         sink=lambda snapshot: store.report(job_id, attempt, snapshot),
         interval=settings.progress_interval,
         deadline=time.monotonic() + settings.time_limit,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pyramid_jobs.limits import Limits
+from pyramid_jobs.plugins import ProcessorSet, make_plugin_manager
 from pyramid_jobs.settings import _TABLE, parse_size
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -29,7 +29,19 @@ def test_settings_reference_matches_the_table():
     assert {"limit.*", "celery.*"} <= documented
 
 
-def test_limits_reference_matches_the_defaults():
+BUILT_IN = {"txt", "pdf", "docx", "doc", "csv", "xlsx"}
+
+
+def test_limits_reference_matches_what_the_built_in_processors_declare():
     rows = _table_rows((DOCS / "settings.md").read_text(encoding="utf-8"), "## Limits")
-    documented = {row[0].strip("`"): parse_size(row[1].replace(",", "").replace(" ", "")) for row in rows}
-    assert documented == dict(Limits())
+    documented = {row[0].strip("`"): (parse_size(row[1].replace(",", "").replace(" ", "")), set(row[2].split()))
+                  for row in rows}
+    declared: dict[str, tuple[int, set]] = {}
+    for processor in ProcessorSet.from_plugin_manager(make_plugin_manager()):
+        if processor.name not in BUILT_IN:
+            continue
+        for name, default in processor.limits.items():
+            value, owners = declared.setdefault(name, (default, set()))
+            assert value == default, f"{name}: {processor.name} declares {default}, others {value}"
+            owners.add(processor.name)
+    assert documented == declared
