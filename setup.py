@@ -45,6 +45,7 @@ testing = [
     "a2wsgi>=1.10",
     "httpx>=0.27",
     "flower>=2.0",
+    "tornado>=6.3",
 ]
 
 setup(
