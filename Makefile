@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
+# the gettext catalogs: .po in the repository, .mo compiled here (and by setup.py when built or installed)
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard pyramid_jobs/locale/*/LC_MESSAGES/*.po))
 
 .PHONY: serve test lint bench clean
 
@@ -21,11 +23,14 @@ $(STAMP): $(RUNTIME) setup.py examples/shout_plugin/setup.py
 	$(BIN)/pip install --quiet -e examples/shout_plugin
 	touch $(STAMP)
 
-serve: $(RUNTIME)
+%.mo: %.po pyramid_jobs/msgfmt.py
+	$(PYTHON) pyramid_jobs/msgfmt.py
+
+serve: $(RUNTIME) $(CATALOGS)
 	mkdir -p var
 	$(BIN)/pserve development.ini
 
-test: $(STAMP)
+test: $(STAMP) $(CATALOGS)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -1,4 +1,26 @@
+import importlib.util
+import os
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BuildPyWithCatalogs(build_py):
+    """Compile the gettext catalogs (.po -> .mo) before the package's files are collected.
+
+    pyramid_jobs/msgfmt.py is loaded by path: nothing of the package (or its dependencies) is
+    importable while it is being built."""
+
+    def run(self):
+        spec = importlib.util.spec_from_file_location("_pyramid_jobs_msgfmt",
+                                                      os.path.join(HERE, "pyramid_jobs", "msgfmt.py"))
+        msgfmt = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(msgfmt)
+        msgfmt.compile_all()
+        super().run()
+
 
 with open("README.md", encoding="utf-8") as f:
     long_description = f.read()
@@ -63,6 +85,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["pyramid_jobs", "pyramid_jobs.*", "processors", "processors.*"]),
     include_package_data=True,
+    package_data={"pyramid_jobs": ["locale/*/LC_MESSAGES/*.mo", "locale/*/LC_MESSAGES/*.po"]},
+    cmdclass={"build_py": BuildPyWithCatalogs},
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": testing},

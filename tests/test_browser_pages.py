@@ -8,14 +8,12 @@ import uuid
 
 import pytest
 
-from tests.test_browser import (  # noqa: F401  (fixtures)
-    ARGS,
-    CHROMIUM,
-    expect,
-    page,
-    server,
-    shot,
-)
+from tests import test_browser
+from tests.test_browser import expect, shot
+
+# the browser module's fixtures: one pserve and one Chromium page for this module too
+server = test_browser.server
+page = test_browser.page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -144,7 +142,8 @@ def test_upload_shows_bytes_sent_and_a_refused_upload_keeps_its_files(page, serv
     page.goto(f"{server}/jobs/ui")
     page.evaluate("""() => { const seen = []; window.__seen = seen;
         new MutationObserver(() => seen.push(document.getElementById('upload-status').textContent))
-          .observe(document.getElementById('upload-status'), {childList: true, characterData: true, subtree: true}); }""")
+          .observe(document.getElementById('upload-status'),
+                   {childList: true, characterData: true, subtree: true}); }""")
     page.fill("#options", json.dumps({"ticks": 1, "tick": 0}))
     page.set_input_files("#file-input", [str(big), str(fake)])
     page.click("button[type=submit]")
@@ -188,7 +187,8 @@ def test_jobs_list_pages_shows_errors_sizes_and_times(page, server):
 
 
 def test_numbers_and_dates_for_people(page, server, corpus, tmp_path):
-    csv = _submit(page, server, "big-numbers.csv", b"amount,when\n1137000.5,2026-01-02\n2274001,2026-03-04\n12,2026-05-06\n")
+    body = b"amount,when\n1137000.5,2026-01-02\n2274001,2026-03-04\n12,2026-05-06\n"
+    csv = _submit(page, server, "big-numbers.csv", body)
     _wait_end(page, server, csv["id"])
     page.goto(f"{server}{csv['links']['page']}")
     text = page.text_content("table.columns")
@@ -206,3 +206,41 @@ def test_numbers_and_dates_for_people(page, server, corpus, tmp_path):
     assert "1900 system (Excel for Windows)" in page.text_content("dl.facts")
     tiles = page.eval_on_selector_all("dl.facts dd", "dds => dds.map(d => d.textContent.trim())")
     assert "–" not in tiles and "" not in tiles, tiles
+
+
+def test_upload_and_job_pages_in_chinese(page, server, corpus, tmp_path):
+    """A browser whose language is Simplified Chinese gets the pages, the script's texts and the
+    API's messages in Chinese; states and codes a program reads stay as they are."""
+    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 900})
+    zh = context.new_page()
+    try:
+        zh.goto(f"{server}/jobs/ui")
+        assert zh.text_content("#upload-title") == "上传文件"
+        assert zh.text_content("#drop-detail") == "未选择文件"
+        bad = tmp_path / "程序.exe"
+        bad.write_bytes(b"MZ")
+        zh.set_input_files("#file-input", str(bad))
+        zh.click("button[type=submit]")
+        expect(zh.locator("#refused li")).to_contain_text("没有处理器接受这种类型的文件")
+        fake = tmp_path / "假的.txt"
+        fake.write_bytes(b"\x00\x01binary\x00" * 50)
+        zh.set_input_files("#file-input", str(fake))
+        zh.click("button[type=submit]")
+        expect(zh.locator("#refused li")).to_contain_text("不是 txt 格式")  # the API's message, translated
+        zh.set_input_files("#file-input", str(corpus / "txt_chinese.txt"))
+        zh.click("button[type=submit]")
+        zh.wait_for_url(f"{server}/jobs/ui/*")
+        zh.wait_for_selector("#result-title", timeout=30_000)
+        assert zh.text_content("#result-title") == "结果"
+        assert zh.text_content("#state") == "已成功"
+        assert zh.text_content("#step-label") == "完成：共 3 步"
+        assert zh.text_content("#elapsed").startswith("用时")
+        assert {"编码", "行数", "词数"} <= set(zh.eval_on_selector_all("dl.facts dt", "d => d.map(x => x.textContent)"))
+        assert zh.get_attribute("html", "lang") == "zh-CN"
+        zh.goto(f"{server}/jobs/ui")
+        first = zh.locator("#recent time").first.text_content()
+        assert first == "刚刚" or first.endswith("前"), first
+        assert zh.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(zh, "screenshot-zh.png", tmp_path)
+    finally:
+        context.close()
