@@ -10,6 +10,8 @@ import datetime
 import math
 from typing import Any
 
+from jinja2 import pass_context
+
 from .uploads import human_size
 
 DASH = "–"
@@ -94,4 +96,13 @@ def between(start: str | None, end: str | None) -> float | None:
     return max(0.0, (b - a).total_seconds())
 
 
-FILTERS = {"jobs_number": number, "jobs_size": size, "jobs_date": date, "jobs_duration": duration}
+@pass_context
+def _size_in_context(context: Any, value: Any) -> str:
+    """``jobs_size`` in a template: "bytes" in the page's language (kB and MB read the same everywhere)."""
+    ngettext = context.get("_n")
+    if ngettext is not None and value is not None and float(value) < 1000:
+        return ngettext("${n} byte", "${n} bytes", int(value))
+    return size(value)
+
+
+FILTERS = {"jobs_number": number, "jobs_size": _size_in_context, "jobs_date": date, "jobs_duration": duration}

@@ -238,9 +238,39 @@ def test_upload_and_job_pages_in_chinese(page, server, corpus, tmp_path):
         assert {"编码", "行数", "词数"} <= set(zh.eval_on_selector_all("dl.facts dt", "d => d.map(x => x.textContent)"))
         assert zh.get_attribute("html", "lang") == "zh-CN"
         zh.goto(f"{server}/jobs/ui")
+        assert "字节" in zh.text_content("#recent tbody tr") and "bytes" not in zh.text_content("#recent")
         first = zh.locator("#recent time").first.text_content()
         assert first == "刚刚" or first.endswith("前"), first
         assert zh.evaluate("document.documentElement.scrollWidth") <= 390
         shot(zh, "screenshot-zh.png", tmp_path)
     finally:
         context.close()
+
+
+def test_a_real_pdf_mid_progress(page, server, corpus, tmp_path):
+    """The README's "running" screenshot: the pdf processor on a real document (the corpus's 4-page PDF,
+    its pages repeated to 300 so that the run lasts long enough to be seen), caught in its second step."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader, writer = PdfReader(corpus / "pdf_4_pages.pdf"), PdfWriter()
+    for _ in range(75):
+        for p in reader.pages:
+            writer.add_page(p)
+    path = tmp_path / "annual-report.pdf"
+    with open(path, "wb") as out:
+        writer.write(out)
+    page.goto(f"{server}/jobs/ui")
+    page.set_input_files("#file-input", str(path))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/jobs/ui/*")
+    expect(page.locator("#steps .step-current .step-name")).to_have_text("Extract text", timeout=60_000)
+    expect(page.locator("#message")).to_contain_text("of 300", timeout=10_000)
+    assert page.get_attribute("#steps .step-item >> nth=0", "class") == "step-item step-done"
+    for _ in range(600):  # until the bar is past the middle, or the job ended
+        if float(page.get_attribute("#bar", "value") or 0) > 45 or page.locator("#result-title").count():
+            break
+        page.wait_for_timeout(100)
+    if page.locator("#result-title").count() == 0:  # still running: the picture of the middle of a job
+        shot(page, "screenshot-progress.png", tmp_path)
+    page.wait_for_selector("#result-title", timeout=120_000)
+    assert page.text_content("figure.chart figcaption").startswith("300 pages ·")

@@ -34,13 +34,12 @@ def template_messages() -> set[str]:
 
 
 def python_messages() -> set[str]:
-    """``Message("…")`` ids in the add-on's code, and the strings the pages hand to the script."""
+    """``Message``, ``gettext`` and ``ngettext`` ids in the add-on's code, and the script's strings."""
     found: set[str] = set()
     for path in (ROOT / "pyramid_jobs").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Message" and node.args \
-                    and isinstance(node.args[0], ast.Constant):
-                found.add(node.args[0].value)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Message", "gettext", "ngettext"):
+                found |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
     found |= set(pages.JS_MESSAGES.values()) | set(pages.STATE_NAMES.values()) | set(pages.TYPE_NAMES.values())
     return found
 
