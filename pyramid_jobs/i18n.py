@@ -113,7 +113,8 @@ def localizer(request: Any) -> Localizer:
 def translate(request: Any, message: Any) -> str:
     """A :class:`Message` in the reader's language; anything else as it is."""
     if isinstance(message, Message):
-        return localizer(request).translate(_(message.msgid, mapping=message.mapping or None))
+        mapping = {k: translate(request, v) for k, v in message.mapping.items()}  # a Message within a Message
+        return localizer(request).translate(_(message.msgid, mapping=mapping or None))
     return str(message)
 
 

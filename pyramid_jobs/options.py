@@ -51,7 +51,7 @@ def validate_options(processor: Any, raw: dict) -> dict:
         if name in raw and raw[name] is not None:
             if not option.accepts(raw[name]):
                 raise BadRequest(Message("The option '${name}' must be ${kind}.", name=name,
-                                         kind=_A_TYPE.get(option.type, option.type.__name__)))
+                                         kind=Message(_A_TYPE.get(option.type, option.type.__name__))))
             out[name] = raw[name]
         elif option.default is not None:
             out[name] = option.default

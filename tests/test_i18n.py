@@ -126,3 +126,14 @@ def test_the_hosts_negotiator_decides(tmp_path):
     app = webtest.TestApp(config.make_wsgi_app())
     page = app.get("/jobs/ui", headers={"Accept-Language": "en"})
     assert page.html.select_one("#upload-title").text == "上传文件"
+
+
+def test_english_messages_read_right(app):
+    bad = app.post("/jobs", params={"options": '{"max_rows": "ten"}'},
+                   upload_files=[("file", "t.csv", b"a,b\n1,2\n")], status=400).json["error"]
+    assert bad["message"] == "The option 'max_rows' must be an integer."
+    fake = app.post("/jobs", upload_files=[("file", "t.xlsx", b"not a zip at all")], status=422).json["error"]
+    assert fake["message"] == "By its content, the file 't.xlsx' is not in the xlsx format."
+    zh = app.post("/jobs", params={"options": '{"max_rows": "ten"}'}, headers=ZH,
+                  upload_files=[("file", "t.csv", b"a,b\n1,2\n")], status=400).json["error"]
+    assert zh == {"code": "bad_request", "status": 400, "message": "选项“max_rows”必须是整数。"}
