@@ -10,6 +10,7 @@ from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
 from .oledoc import extract_text, read_fib
 from .safety import OLE_MAGIC, ZIP_MAGIC
 
@@ -25,6 +26,8 @@ OLE_KINDS = {
 
 class DocProcessor(Processor):
     name = "doc"
+    limits = builtin_limits.DOC
+    result_template = "processors:templates/doc.jinja2"
     extensions = (".doc", ".dot")
     media_types = ("application/msword",)
     steps = ("Open", "Extract text", "Summarise")

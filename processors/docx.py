@@ -11,6 +11,7 @@ from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
 from .ooxml import open_ooxml
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -23,6 +24,8 @@ HEADING = re.compile(r"^heading\s*(\d)$", re.I)
 
 class DocxProcessor(Processor):
     name = "docx"
+    limits = builtin_limits.DOCX
+    result_template = "processors:templates/docx.jinja2"
     extensions = (".docx", ".docm")
     media_types = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
     steps = ("Open", "Extract text", "Summarise")

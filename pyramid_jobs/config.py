@@ -12,6 +12,7 @@ from pyramid.events import ApplicationCreated
 from .bootstrap import current_command
 from .celery_app import configure_celery, make_celery
 from .errors import ConfigurationError
+from .limits import check_overrides
 from .plugins import ProcessorSet, make_plugin_manager
 from .processor import Processor
 from .renderers import StrictJSON
@@ -65,6 +66,9 @@ def _build(config: Configurator) -> None:
         log.warning("pyramid_jobs: the job store's Redis (%s) has neither AOF nor RDB persistence: a restart of "
                     "it loses every job. Turn on appendonly (see the README's production section).",
                     settings.store_url.split("@")[-1])
+    # after the host's add_jobs_processor calls: a limit no processor declares is a typo
+    config.action(("pyramid_jobs", "check-limits"), lambda: check_overrides(settings.limits, runtime.processors),
+                  order=PHASE1_CONFIG + 2)
 
     prefix = settings.route_prefix
     for name, pattern in ROUTES:

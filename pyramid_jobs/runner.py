@@ -24,6 +24,7 @@ from .context import JobContext
 from .errors import JobCancelled, JobTimeLimit, ProcessingError
 from .events import JobFinished
 from .jobjson import job_json
+from .limits import limits_for
 from .liveness import attempt_is_dead, this_worker
 from .processor import Processor
 from .renderers import dumps
@@ -164,7 +165,7 @@ def build_context(runtime: JobsRuntime, doc: dict, processor: Processor, attempt
         steps=processor.steps,
         filename=doc["filename"],
         options=doc.get("options") or {},
-        limits=settings.limits,
+        limits=limits_for(processor, settings.limits),
         sink=attempt.report,
         interval=settings.progress_interval,
         deadline=time.monotonic() + settings.time_limit,
