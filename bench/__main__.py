@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "upload_memory", "scaling", "load")
+BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "embedded_start", "upload_memory", "scaling",
+              "load")
 
 
 def machine() -> str:
