@@ -68,22 +68,6 @@ def _memory_ceiling(**kw: Any) -> None:
         set_memory_ceiling(runtime_of(app).settings.memory_limit)
 
 
-def _refuse_unconfigured(sender: Any = None, **kw: Any) -> None:
-    """A worker or beat without ``--ini`` would run against Celery's default broker: refuse."""
-    current = getattr(kw.get("instance"), "app", None) or getattr(sender, "app", None)
-    if app.pyramid_registry is None and (current is None or current is app):
-        _refuse("pass --ini FILE to bootstrap the application.", 2)
-
-
-@signals.worker_process_init.connect
-def _memory_ceiling(**kw: Any) -> None:
-    """Each pool process gets ``jobs.memory_limit`` of address space: past it, an allocation
-    raises ``MemoryError`` inside the job (which fails ``too_large``) instead of the machine
-    swapping or the kernel killing a process at random."""
-    if app.pyramid_registry is not None:
-        set_memory_ceiling(runtime_of(app).settings.memory_limit)
-
-
 @signals.worker_ready.connect
 def _start_housekeeping(sender: Any = None, **kw: Any) -> None:
     """The worker's main process marks it alive and takes its turn at the sweep, in a thread
