@@ -11,7 +11,7 @@ import sys
 import time
 
 BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "embedded_start", "upload_memory", "scaling",
-              "load")
+              "load", "containment")
 
 
 def machine() -> str:
