@@ -17,9 +17,9 @@ import click
 from celery import Celery, signals
 
 from .bootstrap import bootstrap_command
-from .celery_app import make_celery, runtime_of
 from .isolation import set_memory_ceiling
 from .sweep import housekeeping
+from .tasks import make_celery, runtime_of
 
 log = logging.getLogger("pyramid_jobs.celery")
 

@@ -12,7 +12,6 @@ from pyramid.config import PHASE1_CONFIG, Configurator
 from pyramid.events import ApplicationCreated
 
 from .bootstrap import current_command
-from .celery_app import configure_celery, make_celery
 from .errors import ConfigurationError
 from .plugins import ProcessorSet, make_plugin_manager
 from .processor import Processor
@@ -20,6 +19,7 @@ from .renderers import StrictJSON
 from .runtime import IJobsRuntime, JobsRuntime, get_runtime
 from .settings import parse_settings
 from .store import open_store
+from .tasks import configure_celery, make_celery
 
 log = logging.getLogger("pyramid_jobs")
 
