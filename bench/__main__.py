@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "embedded_start", "upload_memory", "scaling",
-              "load", "containment")
+BENCHMARKS = ("processors", "fidelity", "progress", "throughput", "submit_latency", "embedded_start", "upload_memory",
+              "scaling", "load", "containment")
 
 
 def machine() -> str:

@@ -136,7 +136,9 @@ def _watch(base: str, job_id: str, root: int) -> str:
 
 
 def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([HERE, str(ROOT)]), "PYTHONWARNINGS": "ignore"}
+    # a copy run as a top-level module (to measure another checkout) needs its own folder on the path
+    paths = [str(ROOT)] if "." in __name__ else [HERE, str(ROOT)]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONWARNINGS": "ignore"}
 
 
 def _serve(tmp: Path, settings: dict) -> tuple[subprocess.Popen, str]:

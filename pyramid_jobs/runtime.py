@@ -51,9 +51,11 @@ class JobsRuntime:
     def files(self) -> JobFiles:
         return JobFiles(self.settings.data_dir)
 
-    def enqueue(self, job_id: str) -> None:
-        """Publish the job's message (its id is the task id); raises when the broker refuses it."""
-        self.celery.send_task(RUN_JOB, args=[job_id], task_id=job_id, queue=self.celery.conf.task_default_queue)
+    def enqueue(self, job_id: str, processor: str | None = None) -> None:
+        """Publish the job's message (its id is the task id) on its processor's queue (``jobs.queues``,
+        else the default one); raises when the broker refuses it."""
+        queue = self.settings.queues.get(processor or "", self.celery.conf.task_default_queue)
+        self.celery.send_task(RUN_JOB, args=[job_id], task_id=job_id, queue=queue)
 
     def send_sweep(self) -> None:
         """Ask a worker of the sweep queue to sweep now (beat does this every ``jobs.sweep_interval``)."""

@@ -47,7 +47,7 @@ def sweep(runtime: JobsRuntime, *, now: float | None = None, queued_grace: float
                               now=now):
         if store.requeue(doc["id"], now=now) is not None:
             try:
-                runtime.enqueue(doc["id"])
+                runtime.enqueue(doc["id"], doc.get("processor"))
             except Exception:
                 log.warning("job %s: could not enqueue it again; the next sweep will retry", doc["id"], exc_info=True)
                 continue

@@ -6,21 +6,45 @@ Web processes and workers both use this module; the ``celery`` command line live
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 
 from .runtime import RUN_JOB, SWEEP, JobsRuntime, get_runtime, sweep_queue_of
 from .settings import JobsSettings
+from .store import FAILED
 
 log = logging.getLogger("pyramid_jobs.celery")
 
 QUEUE = "pyramid_jobs"
+DEFAULT_BEAT_SCHEDULE = "celerybeat-schedule"
+
+
+class JobFailed(Exception):
+    """Raised by the task when its job failed, so Celery and Flower record a FAILURE (the job record
+    holds the code and message; this exception is expected and logged without a traceback)."""
+
+
+class DataDirScheduler(PersistentScheduler):
+    """beat's own scheduler, with its schedule file under ``jobs.data_dir`` unless ``-s`` names one.
+
+    ``celery beat`` resolves its ``-s`` default before ``--ini`` is read, so the file name is
+    settled here, when the scheduler is built and the ini's settings are known."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        app = kw.get("app") or args[0]
+        if kw.get("schedule_filename") in (None, DEFAULT_BEAT_SCHEDULE):
+            kw["schedule_filename"] = app.conf.beat_schedule_filename
+            os.makedirs(os.path.dirname(os.path.abspath(kw["schedule_filename"])), exist_ok=True)
+        super().__init__(*args, **kw)
 
 
 def make_celery(name: str = "pyramid_jobs") -> Celery:
     """An unconfigured app with the add-on's tasks (:func:`configure_celery` gives it settings)."""
     celery = Celery(name, set_as_current=False)
+    celery.conf.beat_scheduler = f"{__name__}:DataDirScheduler"
     celery.pyramid_registry = None
     _register_tasks(celery)
     return celery
@@ -50,6 +74,8 @@ def configure_celery(celery: Celery, settings: JobsSettings) -> None:
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
+        # beat's schedule file lives with the service's data, not in whatever directory beat started in
+        "beat_schedule_filename": os.path.join(settings.data_dir, DEFAULT_BEAT_SCHEDULE),
     }
     if settings.broker_url.startswith(("redis", "rediss")):
         # Redis hands an unacknowledged message to another worker after this long; it must
@@ -71,7 +97,8 @@ def configure_celery(celery: Celery, settings: JobsSettings) -> None:
 
 
 def _register_tasks(celery: Celery) -> None:
-    @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    @celery.task(name=RUN_JOB, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+                 throws=(JobFailed,))
     def run_job_task(self: Any, job_id: str) -> str | None:
         from pyramid.threadlocal import manager
 
@@ -96,6 +123,9 @@ def _register_tasks(celery: Celery) -> None:
         if outcome.replace_process:
             # a job that ran out of memory may leave its process fragmented: the pool starts a fresh one
             raise SystemExit(f"job {job_id} ran out of memory; this pool process is replaced")
+        if outcome.state == FAILED:
+            error = (runtime.store.get(job_id) or {}).get("error") or {}
+            raise JobFailed(f"{error.get('code', 'failed')}: {error.get('message', '')}")
         return outcome.state
 
     @celery.task(name=SWEEP, bind=True, shared=False)

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("PYRAMID_JOBS_TEST_REDIS", "redis://127.0.0.1:6379")
+POSTGRES_URL = os.environ.get("PYRAMID_JOBS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +69,31 @@ def redis_prefix() -> Iterator[str]:
         client.delete(key)
 
 
+@pytest.fixture
+def postgres_url() -> str:
+    """The test PostgreSQL (``.ci/run`` starts or installs it); skipped locally when absent."""
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL does not answer at {POSTGRES_URL}; .ci/run should have started it ({exc})")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_table(postgres_url: str) -> Iterator[str]:
+    """A table of its own for each test, dropped afterwards."""
+    import psycopg
+
+    table = f"pjtest_{uuid.uuid4().hex[:8]}"
+    yield table
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def settings_for(tmp_path: Path, **extra: str) -> dict:
     base = {
         "here": str(tmp_path),
@@ -99,12 +125,13 @@ def subprocess_env() -> dict:
 class WorkerProcess:
     """A real ``celery worker`` subprocess bootstrapped from an ini file."""
 
-    def __init__(self, ini: Path, log: Path, *, concurrency: int = 1, name: str | None = None):
+    def __init__(self, ini: Path, log: Path, *, concurrency: int = 1, name: str | None = None,
+                 extra: tuple[str, ...] = ()):
         self.ini, self.log = ini, log
         self.name = name or f"w{uuid.uuid4().hex[:6]}"
         cmd = [str(BIN / "celery"), "-A", "pyramid_jobs.celery_cli", "worker", "--ini", str(ini),
                "-c", str(concurrency), "-P", "prefork", "-n", f"{self.name}@%h", "--without-mingle",
-               "--without-gossip", "--loglevel", "INFO"]
+               "--without-gossip", "--loglevel", "INFO", *extra]
         self.out = open(log, "ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=subprocess_env(), stdout=self.out, stderr=subprocess.STDOUT,
                                      start_new_session=True)

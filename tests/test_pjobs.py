@@ -74,7 +74,41 @@ def test_submit_and_wait_over_http(serve, corpus, tmp_path):
     assert [a["state"] for a in answers] == ["succeeded", "succeeded"]
     assert answers[1]["result"]["rows"] == 150
     assert "100.0%" in out.stderr
-    bad = tmp_path / "x.png"
-    bad.write_bytes(b"\x89PNG")
+    for answer in answers:  # every output file's URL, ready to download
+        assert answer["artifacts"] and all(u.startswith(f"{base}/jobs/{answer['id']}/artifacts/")
+                                           for u in answer["artifacts"].values())
+    bad = tmp_path / "x.exe"
+    bad.write_bytes(b"MZ\x90\x00")
     out = pjobs("submit", f"{base}/jobs", str(bad))
     assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "unsupported_type"
+
+
+def test_mistakes_get_one_line_not_a_traceback(serve, tmp_path, capsys):  # noqa: F811
+    from pyramid_jobs.scripts.pjobs import main
+
+    base = serve()
+    assert main(["run", str(tmp_path / "missing.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"pjobs: {tmp_path / 'missing.pdf'}: no such file"
+    assert main(["submit", f"{base}/jobs", str(tmp_path / "missing.pdf")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    ok = tmp_path / "a.txt"
+    ok.write_text("hello")
+    assert main(["submit", f"{base}/", str(ok)]) == 2  # the server root, not the jobs collection
+    err = capsys.readouterr().err
+    assert "is not a pyramid_jobs API" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_help_describes_every_subcommand(capsys):
+    from pyramid_jobs.scripts.pjobs import main, parser
+
+    commands = parser()._subparsers._group_actions[0].choices
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+    text = capsys.readouterr().out
+    for name in commands:
+        assert name in text
+        help_line = [line for line in text.splitlines() if line.strip().startswith(name + " ")]
+        assert help_line and len(help_line[0].split()) > 1, f"{name} has no description in --help"

@@ -1,4 +1,4 @@
-"""One contract, both backends: every rule of a job's life holds on SQLite and on Redis."""
+"""One contract, every backend: every rule of a job's life holds on SQLite, Redis and PostgreSQL."""
 from __future__ import annotations
 
 import threading
@@ -14,10 +14,13 @@ W1 = {"host": "h1", "pid": 1}
 W2 = {"host": "h2", "pid": 2}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path}/jobs.sqlite")
+    elif request.param == "postgresql":
+        s = open_store(f"{request.getfixturevalue('postgres_url')}?table={request.getfixturevalue('postgres_table')}")
     else:
         prefix = request.getfixturevalue("redis_prefix")
         s = open_store(f"{REDIS_URL}/15?prefix={prefix}")
@@ -157,3 +160,12 @@ def test_concurrent_claims_give_one_winner(store):
             t.join()
         assert len(wins) == 1
         assert store.get(doc["id"])["attempt"] == 1
+
+
+def test_marks_and_turns(store):
+    assert store.touched("sweep") is None
+    store.touch("sweep", now=100.0)
+    assert store.touched("sweep") == 100.0
+    assert store.take_turn("sweep", 60, now=1000.0) is True
+    assert store.take_turn("sweep", 60, now=1000.5) is False, "one taker per interval"
+    assert store.take_turn("sweep", 60, now=1061.0) is True

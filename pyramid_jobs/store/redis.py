@@ -46,6 +46,15 @@ return 1
 """
 
 
+#: Take a turn: set KEYS[1] to ARGV[1] (now) unless it holds a time after ARGV[2] (now - every).
+_TURN = """
+local at = redis.call('GET', KEYS[1])
+if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
+
 class _Ops:
     """Records the index commands :meth:`RedisStore._index` gives a pipeline, for the swap script."""
 
@@ -79,6 +88,7 @@ class RedisStore(JobStore):
         self.k_active = prefix + "active"
         self.k_ended = prefix + "ended"
         self._swap = client.register_script(_SWAP)
+        self._turn = client.register_script(_TURN)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -114,7 +124,8 @@ class RedisStore(JobStore):
 
     @_guard
     def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
-        return bool(self.r.set(f"{self.prefix}turn:{name}", "1", nx=True, px=max(int(every * 1000), 1)))
+        now = time.time() if now is None else now
+        return bool(self._turn(keys=[f"{self.prefix}turn:{name}"], args=[repr(now), repr(now - every)]))
 
     def persistent(self) -> bool:
         """AOF or RDB snapshots on: without either, a restart of Redis loses every job."""

@@ -13,7 +13,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from .base import ACTIVE, ANY, ENDED, JobStore, Mutation
+from .base import ACTIVE, ENDED, JobStore, Mutation
+from .sql import page_query
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -135,21 +136,8 @@ class SQLiteStore(JobStore):
         return self._conn().execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount > 0
 
     def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
-        where, args = [], []
-        if state is not None:
-            where.append("state = ?")
-            args.append(state)
-        if owner is not ANY:
-            where.append("owner IS ?")
-            args.append(owner)
-        if before is not None:
-            where.append("(created < ? OR (created = ? AND id < ?))")
-            args += [before["created"], before["created"], before["id"]]
-        sql = "SELECT doc FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created DESC, id DESC LIMIT ?"
-        return [json.loads(r[0]) for r in self._conn().execute(sql, (*args, limit))]
+        sql, args = page_query("jobs", state, owner, before, limit)
+        return [json.loads(r[0]) for r in self._conn().execute(sql, args)]
 
     def _active(self) -> Iterable[dict]:
         marks = ",".join("?" * len(ACTIVE))

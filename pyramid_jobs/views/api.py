@@ -138,13 +138,17 @@ def _store_job(request: Request, env: JobsRuntime, upload: Any, filename: str, p
     media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
     doc = new_record(job_id, filename=filename, size=size, media_type=media_type, processor=processor.name,
                      options=options, owner=request.authenticated_userid)
+    txn = host_transaction(request)
     try:
-        env.store.create(doc)
+        if txn is not None and hasattr(env.store, "create_with"):  # the record commits with the host's work
+            env.store.create_with(txn, doc, on_abort=lambda: env.files.remove(job_id))
+        else:
+            env.store.create(doc)
     except BaseException:
         env.files.remove(job_id)
         raise
     log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, size)
-    after_commit(request, lambda: enqueue(request, job_id))
+    after_commit(request, lambda: enqueue(request, job_id, processor.name))
     return doc
 
 
@@ -162,19 +166,25 @@ def parse_options(raw: Any) -> dict:
     return options
 
 
-def enqueue(request: Request, job_id: str) -> None:
+def enqueue(request: Request, job_id: str, processor: str) -> None:
     """Publish the job; a broker that does not answer leaves it queued for the sweep to send."""
     try:
-        env_of(request).enqueue(job_id)
+        env_of(request).enqueue(job_id, processor)
     except Exception:
         log.warning("job %s: the broker did not take it; the sweep will enqueue it again", job_id, exc_info=True)
 
 
+def host_transaction(request: Request) -> Any:
+    """The host's current transaction when pyramid_tm manages this request, else None."""
+    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
+    return manager.get() if manager is not None else None
+
+
 def after_commit(request: Request, fn: Any) -> None:
     """With pyramid_tm, publish only once the host's transaction committed; else at once."""
-    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
-    if manager is not None:
-        manager.get().addAfterCommitHook(lambda ok: ok and fn())
+    txn = host_transaction(request)
+    if txn is not None:
+        txn.addAfterCommitHook(lambda ok: ok and fn())
     else:
         fn()
 
