@@ -175,10 +175,10 @@ def production(tmp: Path) -> None:
                     "jobs.embedded_worker": "false", "jobs.memory_limit": "2GB", "jobs.max_attempts": "3"}
         web, base = _serve(tmp, settings)
         ini = next(tmp.glob("app-*.ini"))
+        log = open(tmp / "worker.log", "wb")
         worker = subprocess.Popen([str(BIN / "celery"), "-A", "pyramid_jobs.celery_app", "worker", "--ini", str(ini),
                                    "-c", "1", "--loglevel", "WARNING", "--without-mingle", "--without-gossip"],
-                                  cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+                                  cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             time.sleep(8)
             for name in ("a.hog", "b.die"):
@@ -187,15 +187,17 @@ def production(tmp: Path) -> None:
         finally:
             _stop(worker)
             _stop(web)
+            log.close()
+            if worker.returncode not in (None, -signal.SIGKILL):
+                print((tmp / "worker.log").read_text()[-2000:])
 
 
 def embedded(tmp: Path) -> None:
     settings = {"jobs.broker_url": f"sqla+sqlite:///{tmp}/var/broker.sqlite",
                 "jobs.store_url": f"sqlite:///{tmp}/var/jobs.sqlite", "jobs.data_dir": f"{tmp}/var/files",
-                "jobs.embedded_worker": "true", "jobs.time_limit": "5", "jobs.memory_limit": "2GB",
-                "jobs.max_attempts": "3"}
-    for name in ("a.hog", "b.stuck", "c.die"):
-        web, base = _serve(tmp, settings)
+                "jobs.embedded_worker": "true", "jobs.memory_limit": "2GB", "jobs.max_attempts": "3"}
+    for name, time_limit in (("a.hog", "120"), ("b.stuck", "5"), ("c.die", "120")):
+        web, base = _serve(tmp, {**settings, "jobs.time_limit": time_limit})
         try:
             print(f"  embedded, {name.split('.')[1]}: {_watch(base, _post(base, name), web.pid)}", flush=True)
         finally:
@@ -203,7 +205,7 @@ def embedded(tmp: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    with tempfile.TemporaryDirectory(prefix="pj-contain-") as d:
+    with tempfile.TemporaryDirectory(prefix="pj-contain-", dir=os.environ.get("BENCH_KEEP")) as d:
         production(Path(d) / "production")
         embedded(Path(d) / "embedded")
     return 0
