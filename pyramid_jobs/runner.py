@@ -1,7 +1,7 @@
 """Running one job: claim an attempt, build the processor's context, run it, record the outcome.
 
 Plain Python over the store and the processors, so it runs the same in a Celery worker, in the
-embedded worker and in tests. The Celery task in ``celery_app.py`` is a thin shell around
+embedded worker and in tests. The Celery task in ``tasks.py`` is a thin shell around
 :func:`run_job`, which answers an :class:`Outcome` the task acts on.
 """
 from __future__ import annotations

@@ -67,7 +67,7 @@ def test_tornado(tmp_path):
     import urllib.request
 
     from examples.tornado_app import make_app
-    from tests.test_embedded import free_port, post_file
+    from tests.conftest import free_port, post_file
 
     app = make_app(settings_for(tmp_path))
     port = free_port()

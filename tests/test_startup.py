@@ -38,6 +38,9 @@ def test_pserve_production_ini_prints_its_url(tmp_path):
     ini = ini.replace("%(here)s/var/files", str(tmp_path / "files"))
     path = tmp_path / "production.ini"
     path.write_text(ini)
+    from pyramid_jobs.auth import hash_token
+
+    (tmp_path / "tokens.txt").write_text(f"ann {hash_token('a' * 32)}\n")  # production.ini requires its users
     log = tmp_path / "pserve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(BIN / "pserve"), str(path)], cwd=tmp_path, env=_env(), stdout=out,
