@@ -24,6 +24,8 @@ requires = [
     "python-calamine>=0.2",
     "tqdm>=4.66",
     "prometheus_client>=0.20",
+    "Pillow>=11.0",
+    "tesserocr>=2.7",
 ]
 
 testing = [
@@ -71,6 +73,7 @@ setup(
             "doc = processors.doc",
             "csv = processors.csv",
             "xlsx = processors.xlsx",
+            "image = processors.image",
         ],
     },
 )

@@ -22,6 +22,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "max_columns": 10_000,
     "max_cells": 100_000_000,
     "max_field_size": 16 * MB,
+    # images (the image processor, and PDF pages rendered for OCR): Pillow's decompression-bomb guard
+    "max_image_pixels": 100_000_000,
     # text
     "max_text_size": 1024 * MB,
     # how much extracted text a processor keeps in its result JSON (artifacts hold the rest)

@@ -62,7 +62,7 @@ def test_submit_and_wait_over_http(serve, corpus, tmp_path):  # noqa: F811
     assert [a["state"] for a in answers] == ["succeeded", "succeeded"]
     assert answers[1]["result"]["rows"] == 150
     assert "100.0%" in out.stderr
-    bad = tmp_path / "x.png"
-    bad.write_bytes(b"\x89PNG")
+    bad = tmp_path / "x.mkv"
+    bad.write_bytes(b"\x1aE\xdf\xa3")
     out = pjobs("submit", f"{base}/jobs", str(bad))
     assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "unsupported_type"

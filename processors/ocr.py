@@ -1,0 +1,175 @@
+"""Optical character recognition with Tesseract, through tesserocr (Tesseract's C++ API in process).
+
+tesserocr's wheel carries the Tesseract library; the language data (``*.traineddata``) comes from
+the system (Debian's ``tesseract-ocr-eng`` and friends), or only from ``TESSDATA_PREFIX`` when set. OCR is available
+when both are there. Listing languages reads the data folder and never imports tesserocr, so the
+web process can check ``ocr_languages`` and list processors without loading the engine.
+
+One :class:`Recogniser` per job keeps the language models loaded across pages: loading them
+costs more than a small page does.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+#: where Debian, Fedora and source builds put the language data, after ``TESSDATA_PREFIX``
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                 "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
+#: data files that are no recognition language (orientation and script detection, equations)
+NOT_LANGUAGES = frozenset({"osd", "equ"})
+DEFAULT_LANGUAGES = "eng"
+_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What Tesseract read on one image: its text and its mean word confidence (0-100)."""
+
+    text: str
+    confidence: int
+
+
+def _candidates() -> list[Path]:
+    """``TESSDATA_PREFIX`` when set (Tesseract's own rule: it then looks nowhere else), else the usual places."""
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        return [Path(prefix), Path(prefix) / "tessdata"]
+    return [Path(d) for d in TESSDATA_DIRS]
+
+
+def tessdata() -> str | None:
+    """The folder holding Tesseract's language data, or ``None`` when none is installed.
+
+    Looked up at each call (a listing of a few folders), so languages installed later are seen."""
+    for folder in _candidates():
+        try:
+            if any(f.suffix == ".traineddata" for f in folder.iterdir()):
+                return str(folder)
+        except OSError:
+            continue
+    return None
+
+
+@lru_cache(maxsize=1)
+def _engine_installed() -> bool:
+    return importlib.util.find_spec("tesserocr") is not None
+
+
+def languages() -> list[str]:
+    """The recognition languages Tesseract has installed (``eng``, ``chi_sim``...), sorted."""
+    folder = tessdata()
+    if folder is None or not _engine_installed():
+        return []
+    names = {f.name[: -len(".traineddata")] for f in Path(folder).iterdir() if f.name.endswith(".traineddata")}
+    return sorted(n for n in names if _NAME.match(n) and n not in NOT_LANGUAGES)
+
+
+def unavailable_reason() -> str | None:
+    """Why OCR cannot run here, in words for the user, or ``None`` when it can."""
+    if not _engine_installed():
+        return "OCR is not installed: the tesserocr package is missing."
+    if not languages():
+        return "OCR is not installed: Tesseract has no language data (install tesseract-ocr-eng)."
+    return None
+
+
+def available() -> bool:
+    """Whether OCR can run in this process."""
+    return unavailable_reason() is None
+
+
+def capabilities() -> dict:
+    """What ``GET /jobs/processors`` says about OCR for a processor that uses it."""
+    reason = unavailable_reason()
+    out: dict[str, Any] = {"available": reason is None, "engine": "tesseract", "languages": languages()}
+    if reason:
+        out["reason"] = reason
+    return out
+
+
+def check_languages(value: Any) -> str:
+    """``value`` as Tesseract's language string (``eng+chi_sim``), or ``ValueError`` saying what is wrong."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("The option `ocr_languages` must name languages, e.g. 'eng' or 'eng+chi_sim'.")
+    parts = [p.strip() for p in value.split("+")]
+    installed = languages()
+    wrong = [p for p in parts if p not in installed]
+    if wrong:
+        raise ValueError(f"Tesseract has no language {', '.join(map(repr, wrong))} here; installed: "
+                         f"{', '.join(installed) or 'none'}.")
+    return "+".join(parts)
+
+
+class Recogniser:
+    """Tesseract loaded once for ``languages``; :meth:`recognise` reads one image at a time.
+
+    Use it as a context manager (the engine's memory is freed on exit). Raises ``RuntimeError``
+    when OCR is not available; check :func:`available` first.
+    """
+
+    def __init__(self, languages: str = DEFAULT_LANGUAGES):
+        reason = unavailable_reason()
+        if reason:
+            raise RuntimeError(reason)
+        import tesserocr
+
+        self.languages = check_languages(languages)
+        # the Debian data is the "fast" LSTM set; OEM default picks LSTM where a model has it
+        self._api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=self.languages)
+        self._api.SetVariable("debug_file", os.devnull)  # resolution guesses and the like, not for our logs
+        self.version = " ".join(tesserocr.tesseract_version().split()[:2])  # "tesseract 5.5.4"
+
+    def recognise(self, image: Any, dpi: float | None = None) -> Recognition:
+        """Text and mean confidence of a Pillow image; ``dpi`` when known helps Tesseract size the glyphs."""
+        api = self._api
+        api.SetImage(_for_tesseract(image))
+        if dpi and 50 <= dpi <= 2400:
+            api.SetSourceResolution(int(round(dpi)))
+        text = api.GetUTF8Text() or ""
+        confidence = int(api.MeanTextConf()) if text.strip() else 0
+        api.Clear()
+        return Recognition(_tidy(text), max(confidence, 0))
+
+    def close(self) -> None:
+        self._api.End()
+
+    def __enter__(self) -> Recogniser:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def recognise(image: Any, languages: str = DEFAULT_LANGUAGES, dpi: float | None = None) -> tuple[str, int]:
+    """One image's ``(text, mean_confidence)``; for many images keep a :class:`Recogniser` instead."""
+    with Recogniser(languages) as engine:
+        found = engine.recognise(image, dpi)
+    return found.text, found.confidence
+
+
+def _for_tesseract(image: Any) -> Any:
+    """Tesseract reads 1-bit, grey and RGB pixels; palette, alpha, 16-bit and CMYK images are converted."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if image.mode in ("LA", "RGBA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        from PIL import Image
+
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))  # transparent means paper, not black
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    return image.convert("RGB")
+
+
+def _tidy(text: str) -> str:
+    """Tesseract ends pages with a form feed and pads lines; keep the words and paragraph breaks."""
+    lines = [line.rstrip() for line in text.replace("\f", "").splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
