@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 
@@ -192,3 +193,10 @@ def test_sniffed_by_content_not_name():
     tiff_be = b"MM\x00*" + b"\0" * 12
     assert P.sniff(png[:64]) and P.sniff(jpeg[:64]) and P.sniff(tiff_be)
     assert not P.sniff(b"%PDF-1.7\n") and not P.sniff(b"hello world") and not P.sniff(b"")
+
+
+def test_ci_has_tesseract():
+    """CI installs Tesseract (.ci/run): there the OCR tests must run, not skip."""
+    if not os.environ.get("CI"):
+        pytest.skip("only checked on CI")
+    assert ocr.available(), ocr.unavailable_reason()
