@@ -129,14 +129,14 @@ class ImageProcessor(Processor):
                 raise ProcessingError("too_large", f"The image has {count} pages; the limit is "
                                                    f"{ctx.limits.max_pages}.")
             step.advance(message=f"{image.format}, {count} page{'s' if count > 1 else ''}")
-        pages, texts = self._recognise(ctx, image, count, languages)
+        pages, texts, engine = self._recognise(ctx, image, count, languages)
         with ctx.step("Summarise", total=1) as step:
-            result = summarise(ctx, image.format, pages, texts, languages)
+            result = summarise(ctx, image.format, pages, texts, languages, engine)
             step.advance()
         return result
 
-    def _recognise(self, ctx: Any, image: Any, count: int, languages: str) -> tuple[list[dict], list[str]]:
-        engine = ocr.Recogniser(languages) if ocr.available() else None
+    def _recognise(self, ctx: Any, image: Any, count: int, languages: str) -> tuple[list[dict], list[str], str]:
+        engine = ocr.Recogniser(languages) if ocr.available(load=True) else None
         pages: list[dict] = []
         texts: list[str] = []
         try:
@@ -151,7 +151,7 @@ class ImageProcessor(Processor):
         finally:
             if engine is not None:
                 engine.close()
-        return pages, texts
+        return pages, texts, engine.version if engine else "tesseract"
 
 
 def read_page(image: Any, number: int, engine: ocr.Recogniser | None) -> tuple[dict, str]:
@@ -170,14 +170,14 @@ def read_page(image: Any, number: int, engine: ocr.Recogniser | None) -> tuple[d
     return entry, found.text
 
 
-def summarise(ctx: Any, fmt: str, pages: list[dict], texts: list[str], languages: str) -> dict:
+def summarise(ctx: Any, fmt: str, pages: list[dict], texts: list[str], languages: str, engine: str) -> dict:
     """The result, and the text artifacts when OCR ran."""
-    reason = ocr.unavailable_reason()
+    reason = ocr.unavailable_reason(load=True)
     first = pages[0]
     result: dict[str, Any] = {
         "format": fmt, "media_type": FORMATS[fmt], "pages": len(pages),
         "width": first["width"], "height": first["height"], "mode": first["mode"], "dpi": first["dpi"],
-        "ocr": {"available": reason is None, "engine": "tesseract", "languages": languages},
+        "ocr": {"available": reason is None, "engine": engine, "languages": languages},
     }
     if reason:
         result["ocr"]["reason"] = reason

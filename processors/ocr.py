@@ -70,18 +70,32 @@ def languages() -> list[str]:
     return sorted(n for n in names if _NAME.match(n) and n not in NOT_LANGUAGES)
 
 
-def unavailable_reason() -> str | None:
-    """Why OCR cannot run here, in words for the user, or ``None`` when it can."""
+@lru_cache(maxsize=1)
+def _engine_load_error() -> str | None:
+    try:
+        import tesserocr  # noqa: F401
+    except (ImportError, OSError) as exc:  # the wheel's library needs the system's libgomp, for one
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def unavailable_reason(*, load: bool = False) -> str | None:
+    """Why OCR cannot run here, in words for the user, or ``None`` when it can.
+
+    Without ``load`` (the web process, listings) nothing is imported; with it (a job about to
+    recognise) the engine is loaded too, so a package that is there but cannot load is caught."""
     if not _engine_installed():
         return "OCR is not installed: the tesserocr package is missing."
     if not languages():
         return "OCR is not installed: Tesseract has no language data (install tesseract-ocr-eng)."
+    if load and _engine_load_error():
+        return "OCR is not installed: the Tesseract library does not load on this machine."
     return None
 
 
-def available() -> bool:
-    """Whether OCR can run in this process."""
-    return unavailable_reason() is None
+def available(*, load: bool = False) -> bool:
+    """Whether OCR can run in this process (``load``: see :func:`unavailable_reason`)."""
+    return unavailable_reason(load=load) is None
 
 
 def capabilities() -> dict:
@@ -114,7 +128,7 @@ class Recogniser:
     """
 
     def __init__(self, languages: str = DEFAULT_LANGUAGES):
-        reason = unavailable_reason()
+        reason = unavailable_reason(load=True)
         if reason:
             raise RuntimeError(reason)
         import tesserocr
