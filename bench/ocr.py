@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
         print("   skipped: needs the tesseract command and tesserocr with English data "
               f"({ocr.unavailable_reason(load=True) or 'no tesseract command'})")
         return 0
-    count = 2 if "--quick" in argv else 6
+    count = 2 if "--quick" in argv else 4
     with tempfile.TemporaryDirectory(prefix="pj-bench-ocr-") as d:
         pages, tiff, expected = make_pages(Path(d), count)
         runs = [

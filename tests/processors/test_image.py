@@ -200,3 +200,13 @@ def test_ci_has_tesseract():
     if not os.environ.get("CI"):
         pytest.skip("only checked on CI")
     assert ocr.available(), ocr.unavailable_reason()
+
+
+@needs_ocr
+@pytest.mark.parametrize("mode, fmt", [("I;16", "PNG"), ("CMYK", "JPEG"), ("P", "PNG"), ("1", "TIFF")])
+def test_every_pixel_mode_is_read(tmp_path, mode, fmt):
+    grey = draw(FIRST[:1], size=(1400, 160))
+    image = grey.convert("I").point(lambda v: v * 256).convert("I;16") if mode == "I;16" else grey.convert(mode)
+    r = run(tmp_path, encode(image, fmt), name=f"scan.{fmt.lower()}")
+    assert r.result["mode"] == mode
+    assert recall(words_of(FIRST[:1]), r.artifacts["text.txt"].read_text()) >= 0.9
