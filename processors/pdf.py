@@ -15,7 +15,7 @@ from typing import Any
 
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
-from . import pdfmeta
+from . import pdfmeta, pdfocr
 from .pdfmarkdown import page_markdown
 from .pdfpages import PageText, PdfiumSource, PypdfSource
 from .pdfstreams import oversized_stream
@@ -55,13 +55,17 @@ class PdfProcessor(Processor):
     name = "pdf"
     extensions = (".pdf",)
     media_types = ("application/pdf",)
-    steps = ("Open", "Extract text", "Summarise")
+    steps = ("Open", "Extract text", pdfocr.STEP, "Summarise")
     description = ("PDF: page count, version, metadata, encryption, outline, form fields, attachments, text per "
                    "page (text.txt, text.md) and the pages that need OCR.")
     options = (
         Option("password", str, help="the PDF's user password, when it has one"),
         Option("join_hyphens", bool, default=True, help="join words hyphenated at a line end"),
+        *pdfocr.options(),
     )
+
+    def capabilities(self) -> dict:
+        return pdfocr.capabilities()
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]
@@ -113,6 +117,7 @@ class PdfProcessor(Processor):
         join = ctx.options.get("join_hyphens", True)
         if not isinstance(join, bool):
             raise ProcessingError("bad_option", "The option `join_hyphens` must be true or false.")
+        pdfocr.check_options(ctx)
         return password or None, join
 
     def _process(self, ctx: Any, caught: _Warnings) -> dict:
@@ -130,6 +135,7 @@ class PdfProcessor(Processor):
                 step.advance(message="metadata")
                 step.advance(message="outline and fields")
                 pages = self._extract(ctx, source, facts["outline"], join)
+                facts["ocr"] = pdfocr.run(ctx, source, pages, SEPARATOR)
             finally:
                 source.close()
         return self._summarise(ctx, pages, facts, caught)
