@@ -192,7 +192,8 @@ def summarise(ctx: Any, fmt: str, pages: list[dict], texts: list[str], languages
     words = sum(p["words"] for p in pages)
     result.update({
         "pages_needing_ocr": [],
-        "pages_recognised": [{"page": p["page"], "confidence": p["confidence"]} for p in pages][:1000],
+        "pages_recognised": [{"page": p["page"], "confidence": p["confidence"], "words": p["words"]}
+                             for p in pages][:1000],
         "characters": sum(p["characters"] for p in pages),
         "words": words,
         "mean_confidence": round(sum(p["confidence"] * p["words"] for p in pages) / words, 1) if words else None,

@@ -73,7 +73,8 @@ def test_png_text_comes_back_with_confidence_and_artifacts(tmp_path):
     text = r.artifacts["text.txt"].read_text()
     assert recall(words_of(FIRST), text) >= 0.9, text
     assert res["words"] >= 10 and res["mean_confidence"] > 50
-    assert res["pages_recognised"] == [{"page": 1, "confidence": res["per_page"][0]["confidence"]}]
+    assert res["pages_recognised"] == [{"page": 1, "confidence": res["per_page"][0]["confidence"],
+                                        "words": res["words"]}]
     assert res["pages_needing_ocr"] == []
     assert "revenue" in r.artifacts["text.md"].read_text()
     assert r.step_names == ["Open", "Recognise text", "Summarise"]
