@@ -137,6 +137,7 @@ class ImageProcessor(Processor):
 
     def _recognise(self, ctx: Any, image: Any, count: int, languages: str) -> tuple[list[dict], list[str], str]:
         engine = ocr.Recogniser(languages) if ocr.available(load=True) else None
+        budget = ocr.Budget(ctx)
         pages: list[dict] = []
         texts: list[str] = []
         try:
@@ -144,7 +145,11 @@ class ImageProcessor(Processor):
                 for number in range(1, count + 1):
                     image.seek(number - 1)
                     check_pixels(image.width, image.height, ctx.limits.max_image_pixels, number if count > 1 else None)
-                    entry, text = read_page(image, number, engine)
+                    on_time = budget.allows_another()
+                    entry, text = read_page(image, number, engine if on_time else None)
+                    if engine is not None and not on_time:
+                        entry["skipped"] = ocr.TIME_LIMIT_REASON
+                    budget.page_done()
                     pages.append(entry)
                     texts.append(text)
                     step.advance(message=f"page {number} of {count}" + ("" if engine else " (OCR not installed)"))
@@ -189,14 +194,16 @@ def summarise(ctx: Any, fmt: str, pages: list[dict], texts: list[str], languages
         out.write(SEPARATOR.join(texts))
     with open(ctx.artifact("text.md"), "w", encoding="utf-8") as out:
         out.write(markdown(texts))
-    words = sum(p["words"] for p in pages)
+    read = [p for p in pages if "skipped" not in p]
+    words = sum(p["words"] for p in read)
     result.update({
-        "pages_needing_ocr": [],
+        "pages_needing_ocr": [p["page"] for p in pages if "skipped" in p],
+        "pages_skipped": [{"page": p["page"], "reason": p["skipped"]} for p in pages if "skipped" in p][:1000],
         "pages_recognised": [{"page": p["page"], "confidence": p["confidence"], "words": p["words"]}
-                             for p in pages][:1000],
-        "characters": sum(p["characters"] for p in pages),
+                             for p in read][:1000],
+        "characters": sum(p["characters"] for p in read),
         "words": words,
-        "mean_confidence": round(sum(p["confidence"] * p["words"] for p in pages) / words, 1) if words else None,
+        "mean_confidence": round(sum(p["confidence"] * p["words"] for p in read) / words, 1) if words else None,
         "per_page": pages[:1000],
         "preview": "\n\n".join(texts)[: ctx.limits.preview_chars],
     })

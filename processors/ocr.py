@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -158,6 +159,35 @@ class Recogniser:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class Budget:
+    """Whether there is time for one more page before the job's deadline (``ctx.progress.deadline``).
+
+    OCR takes seconds a page: a long scan would run past the time limit and fail whole. Stopping
+    while twice the slowest page so far (plus a reserve for the last steps) still fits lets the
+    job succeed with the pages read, the rest reported as not recognised."""
+
+    RESERVE = 3.0
+
+    def __init__(self, ctx: Any):
+        progress = getattr(ctx, "progress", None)
+        self.deadline: float | None = getattr(progress, "deadline", None)
+        self.slowest = 0.0
+        self._started = time.monotonic()
+
+    def allows_another(self) -> bool:
+        now = time.monotonic()
+        return self.deadline is None or self.deadline - now >= 2 * self.slowest + self.RESERVE
+
+    def page_done(self) -> None:
+        now = time.monotonic()
+        self.slowest = max(self.slowest, now - self._started)
+        self._started = now
+
+
+TIME_LIMIT_REASON = ("not recognised: the job's time limit would have passed (raise jobs.time_limit, "
+                     "or send fewer pages)")
 
 
 def recognise(image: Any, languages: str = DEFAULT_LANGUAGES, dpi: float | None = None) -> tuple[str, int]:

@@ -94,9 +94,14 @@ def run(ctx: Any, source: Any, pages: list[dict], separator: str) -> dict:
 
 def _recognise(ctx: Any, doc: Any, numbers: list[int], languages: str, step: Any) -> dict:
     out: dict[int, ocr.Recognition | str] = {}
+    budget = ocr.Budget(ctx)
     with ocr.Recogniser(languages) as engine:
         for i, number in enumerate(numbers, start=1):
-            out[number] = _read(doc, number, engine, ctx.limits.max_image_pixels, ctx)
+            if not budget.allows_another():
+                out[number] = ocr.TIME_LIMIT_REASON
+            else:
+                out[number] = _read(doc, number, engine, ctx.limits.max_image_pixels, ctx)
+                budget.page_done()
             step.advance(message=f"page {number} ({i} of {len(numbers)})")
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import time
 import zlib
 
 import pytest
@@ -13,6 +14,7 @@ from processors import ocr
 from processors.image import ImageProcessor
 from processors.words import tokens
 from pyramid_jobs import ProcessingError
+from pyramid_jobs.context import JobContext
 from pyramid_jobs.testing import run_processor
 
 P = ImageProcessor()
@@ -211,3 +213,29 @@ def test_every_pixel_mode_is_read(tmp_path, mode, fmt):
     r = run(tmp_path, encode(image, fmt), name=f"scan.{fmt.lower()}")
     assert r.result["mode"] == mode
     assert recall(words_of(FIRST[:1]), r.artifacts["text.txt"].read_text()) >= 0.9
+
+
+def test_budget_leaves_room_for_twice_the_slowest_page():
+    def budget(seconds_left: float, slowest: float) -> ocr.Budget:
+        progress = type("Progress", (), {"deadline": time.monotonic() + seconds_left})()
+        b = ocr.Budget(type("Ctx", (), {"progress": progress})())
+        b.slowest = slowest
+        return b
+
+    assert budget(20, 0).allows_another()
+    assert not budget(20, 10).allows_another(), "20 s left < 2 x 10 s + reserve"
+    assert budget(30, 10).allows_another()
+    assert not budget(2, 0).allows_another(), "less than the reserve"
+    assert ocr.Budget(object()).allows_another(), "no deadline: no limit"
+
+
+@needs_ocr
+def test_pages_past_the_time_limit_are_reported_not_failed(tmp_path):
+    path = tmp_path / "fax.tiff"
+    path.write_bytes(encode(draw(FIRST), "TIFF", save_all=True, append_images=[draw(SECOND)]))
+    # less time left than the reserve OCR keeps for the last steps: no page is started
+    deadline = time.monotonic() + ocr.Budget.RESERVE - 0.5
+    ctx = JobContext(path, out_dir=tmp_path / "out", steps=P.steps, deadline=deadline)
+    res = P.process(ctx)
+    assert res["pages_recognised"] == [] and res["pages_needing_ocr"] == [1, 2]
+    assert "time limit" in res["pages_skipped"][0]["reason"] and res["words"] == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pypdfium2 as pdfium
 import pytest
@@ -12,6 +13,7 @@ from processors import ocr
 from processors.pdf import PdfProcessor
 from processors.words import tokens
 from pyramid_jobs import ProcessingError
+from pyramid_jobs.context import JobContext
 from pyramid_jobs.testing import run_processor
 
 P = PdfProcessor()
@@ -161,3 +163,14 @@ def test_api_refuses_a_bad_ocr_mode_and_lists_the_choices(app):
     assert options["ocr"]["choices"] == ["auto", "always", "never"] and options["ocr"]["default"] == "auto"
     assert "eng" in options["ocr_languages"]["choices"]
     assert pdf["capabilities"]["ocr"]["available"] is True
+
+
+@needs_ocr
+def test_scanned_pages_past_the_time_limit_stay_listed_as_needing_ocr(tmp_path):
+    path = tmp_path / "in.pdf"
+    path.write_bytes(joined(typed_pdf(), scanned_pdf()))
+    deadline = time.monotonic() + ocr.Budget.RESERVE - 0.5  # no time for a page: the job still succeeds
+    result = P.process(JobContext(path, out_dir=tmp_path / "out", steps=P.steps, deadline=deadline))
+    assert result["ocr"]["pages_recognised"] == [] and result["pages_needing_ocr"] == [2]
+    assert result["ocr"]["pages_failed"] == [{"page": 2, "reason": ocr.TIME_LIMIT_REASON}]
+    assert found(TYPED, (tmp_path / "out" / "text.txt").read_text()) == 1
