@@ -226,13 +226,15 @@ def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
         try:
             doc = pdfium.PdfDocument(str(ctx.path), password=password)
         except pdfium.PdfiumError as exc:
-            if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            # PDFium's last-error code is not reset by every failure: trust it only for encrypted files
+            code = exc.err_code if _is_encrypted(ctx.path, reader) else None
+            if code == pdfium_c.FPDF_ERR_PASSWORD:
                 if password:
                     raise ProcessingError("encrypted", "The password given in the option `password` is wrong.") \
                         from None
                 raise ProcessingError("encrypted", "The PDF is encrypted with a user password; pass it as the "
                                                    "option `password`.") from None
-            if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
+            if code == pdfium_c.FPDF_ERR_SECURITY:
                 raise ProcessingError("encrypted", "The PDF uses an encryption scheme this service does not "
                                                    "support.") from None
             log.info("job %s: PDFium cannot open the file (error %s)", ctx.job_id, exc.err_code)
@@ -244,6 +246,15 @@ def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
     if doc is not None:
         doc.close()
     return _pypdf_source(ctx, reader, password), {"encrypted": bool(reader.is_encrypted), "version": None}
+
+
+def _is_encrypted(path: Any, reader: Any) -> bool:
+    """Whether the file is encrypted: pypdf's answer, or an /Encrypt key when pypdf cannot parse it."""
+    if reader is not None:
+        return bool(pdfmeta.safe(lambda: reader.is_encrypted, False))
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 65536))
+        return b"/Encrypt" in f.read()
 
 
 def _fallback_pages(reader: Any, count: int) -> Any:
