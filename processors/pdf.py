@@ -17,10 +17,9 @@ from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import pdfmeta, pdfocr
 from .pdfmarkdown import page_markdown
-from .pdfpages import PageText, PdfiumSource, PypdfSource
+from .pdfpages import PdfiumSource, PypdfSource, read_ahead
 from .pdfstreams import oversized_stream
-from .pdftext import clean, usable_characters
-from .words import count_words
+from .pdftext import clean, usable_characters, word_count
 
 SEPARATOR = "\n\f"  # form feed between pages, as pdftotext writes
 OCR_THRESHOLD = 10  # fewer usable characters than this on a page with images: needs OCR
@@ -35,9 +34,11 @@ def needs_text(text: str) -> bool:
 def pages_without_text(pages: Sequence[dict]) -> list[int]:
     """Page numbers that have no usable text layer but draw images: the pages OCR should read.
 
-    A page with neither text nor images is blank, not a scan; a skipped page is reported as
-    skipped. This is the hook for OCR: it needs nothing but the per-page entries."""
-    return [p["page"] for p in pages if "skipped" not in p and p.get("images") and needs_text(p.get("text", ""))]
+    ``pages`` are the entries of ``pages.json`` (``page``, ``visible_characters``, ``images``,
+    ``skipped``). A page with neither text nor images is blank, not a scan; a skipped page is
+    reported as skipped. This is the hook for OCR: it needs nothing but the per-page entries."""
+    return [p["page"] for p in pages if "skipped" not in p and p.get("images")
+            and p.get("visible_characters", 0) < OCR_THRESHOLD]
 
 
 class _Warnings(logging.Handler):
@@ -151,21 +152,20 @@ class PdfProcessor(Processor):
         with ctx.step("Extract text", total=count) as step, \
                 open(ctx.artifact("text.txt"), "w", encoding="utf-8") as text_out, \
                 open(ctx.artifact("text.md"), "w", encoding="utf-8") as md_out:
-            for index in range(count):
+            for index, read in read_ahead(source, needs_text):
                 number = index + 1
-                read: PageText = source.read(index, needs_text)
                 text = clean(read.text, join_hyphens=join)
                 if number > 1:
                     text_out.write(SEPARATOR)
                 text_out.write(text)
                 md_out.write(page_markdown(text, number, titles.get(number, ()), read.links))
                 entry: dict[str, Any] = {"page": number, "characters": len(text),
-                                         "visible_characters": usable_characters(text), "words": count_words(text),
+                                         "visible_characters": usable_characters(text), "words": word_count(text),
                                          "images": read.images or 0, "rotation": read.rotation,
                                          "width": read.width, "height": read.height, "engine": read.engine}
                 if read.skipped:
                     entry["skipped"] = read.skipped
-                entry["needs_ocr"] = bool(pages_without_text([{**entry, "text": text}]))
+                entry["needs_ocr"] = bool(pages_without_text([entry]))
                 entry["_preview"] = text
                 pages.append(entry)
                 step.advance(message=f"page {number} of {count}")
@@ -180,8 +180,7 @@ class PdfProcessor(Processor):
                 if left > 0 and text:
                     preview.append(text[:left])
                     left -= len(preview[-1])
-            with open(ctx.artifact("pages.json"), "w", encoding="utf-8") as f:
-                json.dump(pages, f, ensure_ascii=False, indent=1)
+            ctx.artifact("pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
             engines: dict[str, int] = {}
             for p in pages:
                 engines[p["engine"]] = engines.get(p["engine"], 0) + 1
@@ -233,13 +232,15 @@ def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
         try:
             doc = pdfium.PdfDocument(str(ctx.path), password=password)
         except pdfium.PdfiumError as exc:
-            if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            # PDFium's last-error code is not reset by every failure: trust it only for encrypted files
+            code = exc.err_code if _is_encrypted(ctx.path, reader) else None
+            if code == pdfium_c.FPDF_ERR_PASSWORD:
                 if password:
                     raise ProcessingError("encrypted", "The password given in the option `password` is wrong.") \
                         from None
                 raise ProcessingError("encrypted", "The PDF is encrypted with a user password; pass it as the "
                                                    "option `password`.") from None
-            if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
+            if code == pdfium_c.FPDF_ERR_SECURITY:
                 raise ProcessingError("encrypted", "The PDF uses an encryption scheme this service does not "
                                                    "support.") from None
             log.info("job %s: PDFium cannot open the file (error %s)", ctx.job_id, exc.err_code)
@@ -251,6 +252,15 @@ def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
     if doc is not None:
         doc.close()
     return _pypdf_source(ctx, reader, password), {"encrypted": bool(reader.is_encrypted), "version": None}
+
+
+def _is_encrypted(path: Any, reader: Any) -> bool:
+    """Whether the file is encrypted: pypdf's answer, or an /Encrypt key when pypdf cannot parse it."""
+    if reader is not None:
+        return bool(pdfmeta.safe(lambda: reader.is_encrypted, False))
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 65536))
+        return b"/Encrypt" in f.read()
 
 
 def _fallback_pages(reader: Any, count: int) -> Any:

@@ -65,14 +65,15 @@ def page_markdown(text: str, number: int, titles: Sequence[tuple[str, int]] = ()
 
     Links whose text is not found on a line are listed after the page."""
     lines = text.split("\n")
-    levels = heading_lines(lines, titles)
+    escaped = escape(text).split("\n")  # one pass per page; escaping never adds or removes a line
+    levels = heading_lines(lines, titles) if titles else {}
     out = ["\n---\n\n" if number > 1 else "", f"<!-- page {number} -->\n\n"]
     used: set[int] = set()
     for i, line in enumerate(lines):
         if i in levels:
             out.append("\n" + heading(line, levels[i]) + "\n")
         elif line.strip():
-            out.append(_with_links(escape(line), links, used) + "\n")
+            out.append((_with_links(escaped[i], links, used) if links else escaped[i]) + "\n")
     rest = [(t, u) for i, (t, u) in enumerate(links) if i not in used and u.lower().startswith(_SAFE_SCHEMES)]
     if rest:
         out.append("\n" + "".join(f"- {_link(escape(' '.join(t.split())) or escape(u), u)}\n" for t, u in rest))
