@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("processors", "ocr", "pdf_recall", "progress", "throughput", "submit_latency", "upload_memory",
-              "scaling", "load")
+BENCHMARKS = ("processors", "ocr", "pdf_recall", "fidelity", "progress", "throughput", "submit_latency",
+              "upload_memory", "scaling", "load")
 
 
 def machine() -> str:
