@@ -82,7 +82,7 @@ def test_image_job_end_to_end(app):
                    upload_files=[("file", "receipt.png", scan("Total amount payable immediately"))])
     job = res.json
     assert job["processor"] == "image" and job["media_type"] == "image/png"
-    assert run_job(job["id"], app.env) == "succeeded"
+    assert run_job(job["id"], app.env).state == "succeeded"
     done = app.get(f"/jobs/{job['id']}").json
     assert done["state"] == "succeeded" and done["progress"]["percent"] == 100
     assert sorted(a["name"] for a in done["artifacts"]) == ["text.md", "text.txt"]
