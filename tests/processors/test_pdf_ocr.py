@@ -174,3 +174,10 @@ def test_scanned_pages_past_the_time_limit_stay_listed_as_needing_ocr(tmp_path):
     assert result["ocr"]["pages_recognised"] == [] and result["pages_needing_ocr"] == [2]
     assert result["ocr"]["pages_failed"] == [{"page": 2, "reason": ocr.TIME_LIMIT_REASON}]
     assert found(TYPED, (tmp_path / "out" / "text.txt").read_text()) == 1
+
+
+def test_render_resolution_fits_the_pixel_limit():
+    from processors.pdfocr import render_dpi
+
+    assert render_dpi(612, 792, 100_000_000) == 300, "a Letter page at 300 dpi is 8.4 megapixels"
+    assert round(render_dpi(14400, 14400, 100_000_000)) == 50, "a 200-inch page would be 3.6 gigapixels"
