@@ -172,6 +172,8 @@ def read_page(image: Any, number: int, engine: ocr.Recogniser | None) -> tuple[d
     upright = ImageOps.exif_transpose(image) if image.format in ("JPEG", "MPO", "TIFF") else image
     found = engine.recognise(upright, dpi)
     entry.update({"characters": len(found.text), "words": count_words(found.text), "confidence": found.confidence})
+    if found.turned:
+        entry["turned"] = found.turned
     return entry, found.text
 
 
@@ -199,8 +201,8 @@ def summarise(ctx: Any, fmt: str, pages: list[dict], texts: list[str], languages
     result.update({
         "pages_needing_ocr": [p["page"] for p in pages if "skipped" in p],
         "pages_skipped": [{"page": p["page"], "reason": p["skipped"]} for p in pages if "skipped" in p][:1000],
-        "pages_recognised": [{"page": p["page"], "confidence": p["confidence"], "words": p["words"]}
-                             for p in read][:1000],
+        "pages_recognised": [{"page": p["page"], "confidence": p["confidence"], "words": p["words"],
+                              **({"turned": p["turned"]} if "turned" in p else {})} for p in read][:1000],
         "characters": sum(p["characters"] for p in read),
         "words": words,
         "mean_confidence": round(sum(p["confidence"] * p["words"] for p in read) / words, 1) if words else None,

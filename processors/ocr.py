@@ -25,6 +25,10 @@ TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-oc
 #: data files that are no recognition language (orientation and script detection, equations)
 NOT_LANGUAGES = frozenset({"osd", "equ"})
 DEFAULT_LANGUAGES = "eng"
+#: under this mean confidence a page is checked for lying turned (upside down, sideways)
+LOW_CONFIDENCE = 60
+#: Tesseract's orientation confidence needed to try the turned page (the better reading wins anyway)
+MIN_ORIENTATION_CONFIDENCE = 1.0
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
@@ -34,6 +38,8 @@ class Recognition:
 
     text: str
     confidence: int
+    #: degrees (counter-clockwise) the image was turned to read it upright, when it lay turned
+    turned: int = 0
 
 
 def _candidates() -> list[Path]:
@@ -62,13 +68,18 @@ def _engine_installed() -> bool:
     return importlib.util.find_spec("tesserocr") is not None
 
 
-def languages() -> list[str]:
-    """The recognition languages Tesseract has installed (``eng``, ``chi_sim``...), sorted."""
+def installed_data() -> set[str]:
+    """Names of the Tesseract data files installed (languages, and ``osd`` for orientation)."""
     folder = tessdata()
     if folder is None or not _engine_installed():
-        return []
+        return set()
     names = {f.name[: -len(".traineddata")] for f in Path(folder).iterdir() if f.name.endswith(".traineddata")}
-    return sorted(n for n in names if _NAME.match(n) and n not in NOT_LANGUAGES)
+    return {n for n in names if _NAME.match(n)}
+
+
+def languages() -> list[str]:
+    """The recognition languages Tesseract has installed (``eng``, ``chi_sim``...), sorted."""
+    return sorted(installed_data() - NOT_LANGUAGES)
 
 
 @lru_cache(maxsize=1)
@@ -139,11 +150,52 @@ class Recogniser:
         self._api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=self.languages)
         self._api.SetVariable("debug_file", os.devnull)  # resolution guesses and the like, not for our logs
         self.version = " ".join(tesserocr.tesseract_version().split()[:2])  # "tesseract 5.5.4"
+        self._osd: Any = None
 
     def recognise(self, image: Any, dpi: float | None = None) -> Recognition:
-        """Text and mean confidence of a Pillow image; ``dpi`` when known helps Tesseract size the glyphs."""
+        """Text and mean confidence of a Pillow image; ``dpi`` when known helps Tesseract size the glyphs.
+
+        A page read with low confidence may lie turned (a scan fed upside down, a landscape page):
+        Tesseract's orientation detection (``osd`` data) then says by how much, and the turned page
+        is read again; the better reading wins."""
+        image = _for_tesseract(image)
+        first = self._read(image, dpi)
+        if first.confidence >= LOW_CONFIDENCE:
+            return first
+        turn = self._orientation(image)
+        if not turn:
+            return first
+        from PIL import Image
+
+        turned = image.transpose({90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+                                  270: Image.Transpose.ROTATE_270}[turn])
+        second = self._read(turned, dpi)
+        if second.confidence > first.confidence:
+            return Recognition(second.text, second.confidence, turn)
+        return first
+
+    def _orientation(self, image: Any) -> int:
+        """Degrees to turn ``image`` counter-clockwise to stand it upright (0 when unknown or upright)."""
+        if "osd" not in installed_data():
+            return 0
+        import tesserocr
+
+        if self._osd is None:
+            self._osd = tesserocr.PyTessBaseAPI(path=tessdata(), lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+            self._osd.SetVariable("debug_file", os.devnull)
+        try:
+            self._osd.SetImage(image)
+            found = self._osd.DetectOrientationScript() or {}
+        except RuntimeError:  # too little text to tell
+            return 0
+        finally:
+            self._osd.Clear()
+        turn = found.get("orient_deg", 0)
+        return turn if turn in (90, 180, 270) and found.get("orient_conf", 0) >= MIN_ORIENTATION_CONFIDENCE else 0
+
+    def _read(self, image: Any, dpi: float | None) -> Recognition:
         api = self._api
-        api.SetImage(_for_tesseract(image))
+        api.SetImage(image)
         if dpi and 50 <= dpi <= 2400:
             api.SetSourceResolution(int(round(dpi)))
         text = api.GetUTF8Text() or ""
@@ -153,6 +205,8 @@ class Recogniser:
 
     def close(self) -> None:
         self._api.End()
+        if self._osd is not None:
+            self._osd.End()
 
     def __enter__(self) -> Recogniser:
         return self

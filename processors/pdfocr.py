@@ -134,7 +134,7 @@ def _apply(ctx: Any, pages: list[dict], read: dict[int, ocr.Recognition], separa
         if found is None:
             continue
         entry.update({"characters": len(found.text), "words": count_words(found.text), "needs_ocr": False,
-                      "ocr": {"confidence": found.confidence}})
+                      "ocr": {"confidence": found.confidence, **({"turned": found.turned} if found.turned else {})}})
         if "_preview" in entry:
             entry["_preview"] = found.text
     path = ctx.artifact("text.txt")
@@ -172,7 +172,8 @@ def describe(found: dict[int, ocr.Recognition | str], mode: str, languages: str,
     words = {n: count_words(r.text) for n, r in read.items()}
     total = sum(words.values())
     out.update({
-        "pages_recognised": [{"page": n, "confidence": r.confidence, "words": words[n]} for n, r in read.items()],
+        "pages_recognised": [{"page": n, "confidence": r.confidence, "words": words[n],
+                              **({"turned": r.turned} if r.turned else {})} for n, r in read.items()],
         "pages_failed": [{"page": n, "reason": r} for n, r in found.items() if isinstance(r, str)],
         "mean_confidence": round(sum(r.confidence * words[n] for n, r in read.items()) / total, 1) if total else None,
     })

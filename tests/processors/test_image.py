@@ -111,6 +111,16 @@ def test_jpeg_turned_by_its_exif_orientation_is_read_upright(tmp_path):
 
 
 @needs_ocr
+@pytest.mark.parametrize("turn, turned", [(Image.Transpose.ROTATE_180, 180), (Image.Transpose.ROTATE_90, 270)])
+def test_page_fed_upside_down_or_sideways_is_turned_and_read(tmp_path, turn, turned):
+    if "osd" not in ocr.installed_data():
+        pytest.skip("Tesseract's orientation data (osd) not installed")
+    r = run(tmp_path, encode(draw(FIRST + SECOND, size=(1400, 500)).transpose(turn), "PNG"))
+    assert recall(words_of(FIRST + SECOND), r.artifacts["text.txt"].read_text()) >= 0.9
+    assert r.result["pages_recognised"][0]["turned"] == turned and r.result["mean_confidence"] > 60
+
+
+@needs_ocr
 def test_transparent_png_reads_as_ink_on_paper(tmp_path):
     # black text on a fully transparent background: flattening onto black would lose every word
     r = run(tmp_path, encode(draw(FIRST, mode="RGBA", paper=(0, 0, 0, 0), ink=(0, 0, 0, 255)), "PNG"))

@@ -181,3 +181,13 @@ def test_render_resolution_fits_the_pixel_limit():
 
     assert render_dpi(612, 792, 100_000_000) == 300, "a Letter page at 300 dpi is 8.4 megapixels"
     assert round(render_dpi(14400, 14400, 100_000_000)) == 50, "a 200-inch page would be 3.6 gigapixels"
+
+
+@needs_ocr
+def test_scan_fed_upside_down_is_turned_and_read(tmp_path):
+    if "osd" not in ocr.installed_data():
+        pytest.skip("Tesseract's orientation data (osd) not installed")
+    r = run(tmp_path, scanned_pdf(turn=Image.Transpose.ROTATE_180))
+    assert found(SCANNED, r.artifacts["text.txt"].read_text()) >= 0.9
+    assert r.result["ocr"]["pages_recognised"][0]["turned"] == 180
+    assert json.loads(r.artifacts["pages.json"].read_text())[0]["ocr"]["turned"] == 180
