@@ -249,3 +249,10 @@ def test_pages_past_the_time_limit_are_reported_not_failed(tmp_path):
     res = P.process(ctx)
     assert res["pages_recognised"] == [] and res["pages_needing_ocr"] == [1, 2]
     assert "time limit" in res["pages_skipped"][0]["reason"] and res["words"] == 0
+
+
+@needs_ocr
+def test_blank_page_succeeds_with_no_words(tmp_path):
+    r = run(tmp_path, encode(Image.new("L", (1200, 1600), 255), "PNG"))
+    assert r.result["words"] == 0 and r.result["mean_confidence"] is None
+    assert r.result["pages_recognised"] == [{"page": 1, "confidence": 0, "words": 0}]
