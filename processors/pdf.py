@@ -155,7 +155,7 @@ class PdfProcessor(Processor):
                 md_out.write(page_markdown(text, number, titles.get(number, ()), read.links))
                 entry: dict[str, Any] = {"page": number, "characters": len(text),
                                          "visible_characters": usable_characters(text), "words": word_count(text),
-                                         "images": read.images or 0, "rotation": read.rotation,
+                                         "images": read.images, "rotation": read.rotation,
                                          "width": read.width, "height": read.height, "engine": read.engine}
                 if read.skipped:
                     entry["skipped"] = read.skipped
