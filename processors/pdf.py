@@ -130,14 +130,16 @@ class PdfProcessor(Processor):
                 facts = _facts(source, reader, opened)
                 step.advance(message="metadata")
                 step.advance(message="outline and fields")
-                pages = self._extract(ctx, source, facts["outline"], join)
+                pages, preview = self._extract(ctx, source, facts["outline"], join)
             finally:
                 source.close()
-        return self._summarise(ctx, pages, facts, caught)
+        return self._summarise(ctx, pages, preview, facts, caught)
 
     @staticmethod
-    def _extract(ctx: Any, source: Any, outline: list[dict], join: bool) -> list[dict]:
+    def _extract(ctx: Any, source: Any, outline: list[dict], join: bool) -> tuple[list[dict], str]:
+        """Per-page entries and the preview; page text goes to the artifacts as it is read."""
         count = source.count
+        preview, left = [], ctx.limits.preview_chars
         titles: dict[int, list[tuple[str, int]]] = {}
         for entry in outline:
             if entry["page"]:
@@ -160,20 +162,16 @@ class PdfProcessor(Processor):
                 if read.skipped:
                     entry["skipped"] = read.skipped
                 entry["needs_ocr"] = bool(pages_without_text([entry]))
-                entry["_preview"] = text
-                pages.append(entry)
-                step.advance(message=f"page {number} of {count}")
-        return pages
-
-    @staticmethod
-    def _summarise(ctx: Any, pages: list[dict], facts: dict, caught: _Warnings) -> dict:
-        with ctx.step("Summarise", total=1) as step:
-            preview, left = [], ctx.limits.preview_chars
-            for p in pages:
-                text = p.pop("_preview")
                 if left > 0 and text:
                     preview.append(text[:left])
                     left -= len(preview[-1])
+                pages.append(entry)
+                step.advance(message=f"page {number} of {count}")
+        return pages, "".join(preview)
+
+    @staticmethod
+    def _summarise(ctx: Any, pages: list[dict], preview: str, facts: dict, caught: _Warnings) -> dict:
+        with ctx.step("Summarise", total=1) as step:
             ctx.artifact("pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
             engines: dict[str, int] = {}
             for p in pages:
@@ -188,7 +186,7 @@ class PdfProcessor(Processor):
                 "per_page": [{"page": p["page"], "characters": p["characters"], "needs_ocr": p["needs_ocr"]}
                              for p in pages[:1000]],
                 "text_engines": engines,
-                "preview": "".join(preview),
+                "preview": preview,
                 "warnings": caught.count,
             }
             step.advance()
