@@ -298,6 +298,8 @@ def _facts(source: Any, reader: Any, opened: dict) -> dict:
         encryption.update(pdfmeta.encryption(reader))
     doc = opened.get("doc")
     outline = _pdfium_outline(doc) if doc is not None else (pdfmeta.outline(reader) if reader is not None else [])
+    for entry in outline:  # titles match cleaned page text, and obey the same hygiene
+        entry["title"] = " ".join(clean(entry["title"]).split())
     return {
         "pdf_version": version or None,
         "encryption": encryption,
