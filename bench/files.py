@@ -176,3 +176,24 @@ def book_pdf(path: Path, pages: int = 117) -> Path:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     path.write_bytes(bytes(out))
     return path
+
+
+TEX_PAGES = ("pdf_4_pages.pdf", "pdf_multicolumn.pdf", "pdf_outline.pdf", "pdf_minimal.pdf")
+
+
+def tex_book_pdf(path: Path, pages: int = 117) -> Path:
+    """A compressed book of ``pages`` real pdfTeX pages: the pdflatex files of tests/corpus (py-pdf
+    sample files, CC-BY-SA-4.0) taken in turn, with their embedded Type 1 Computer Modern fonts.
+    The text repeats; the typesetting, fonts and streams are what LaTeX writes."""
+    import itertools
+
+    import pypdf
+
+    corpus = Path(__file__).resolve().parents[1] / "tests" / "corpus"
+    sources = [pypdf.PdfReader(corpus / name) for name in TEX_PAGES]
+    writer = pypdf.PdfWriter()
+    for page in itertools.islice(itertools.cycle([p for r in sources for p in r.pages]), pages):
+        writer.add_page(page)
+    writer.compress_identical_objects()
+    writer.write(path)
+    return path

@@ -135,15 +135,19 @@ class PdfProcessor(Processor):
                 facts = _facts(source, reader, opened)
                 step.advance(message="metadata")
                 step.advance(message="outline and fields")
-                pages = self._extract(ctx, source, facts["outline"], join)
+                pages, preview = self._extract(ctx, source, facts["outline"], join)
                 facts["ocr"] = pdfocr.run(ctx, source, pages, SEPARATOR)
+                if facts["ocr"].get("pages_recognised"):
+                    preview = pdfocr.preview(ctx, SEPARATOR)
             finally:
                 source.close()
-        return self._summarise(ctx, pages, facts, caught)
+        return self._summarise(ctx, pages, preview, facts, caught)
 
     @staticmethod
-    def _extract(ctx: Any, source: Any, outline: list[dict], join: bool) -> list[dict]:
+    def _extract(ctx: Any, source: Any, outline: list[dict], join: bool) -> tuple[list[dict], str]:
+        """Per-page entries and the preview; page text goes to the artifacts as it is read."""
         count = source.count
+        preview, left = [], ctx.limits.preview_chars
         titles: dict[int, list[tuple[str, int]]] = {}
         for entry in outline:
             if entry["page"]:
@@ -161,25 +165,21 @@ class PdfProcessor(Processor):
                 md_out.write(page_markdown(text, number, titles.get(number, ()), read.links))
                 entry: dict[str, Any] = {"page": number, "characters": len(text),
                                          "visible_characters": usable_characters(text), "words": word_count(text),
-                                         "images": read.images or 0, "rotation": read.rotation,
+                                         "images": read.images, "rotation": read.rotation,
                                          "width": read.width, "height": read.height, "engine": read.engine}
                 if read.skipped:
                     entry["skipped"] = read.skipped
                 entry["needs_ocr"] = bool(pages_without_text([entry]))
-                entry["_preview"] = text
-                pages.append(entry)
-                step.advance(message=f"page {number} of {count}")
-        return pages
-
-    @staticmethod
-    def _summarise(ctx: Any, pages: list[dict], facts: dict, caught: _Warnings) -> dict:
-        with ctx.step("Summarise", total=1) as step:
-            preview, left = [], ctx.limits.preview_chars
-            for p in pages:
-                text = p.pop("_preview")
                 if left > 0 and text:
                     preview.append(text[:left])
                     left -= len(preview[-1])
+                pages.append(entry)
+                step.advance(message=f"page {number} of {count}")
+        return pages, "".join(preview)
+
+    @staticmethod
+    def _summarise(ctx: Any, pages: list[dict], preview: str, facts: dict, caught: _Warnings) -> dict:
+        with ctx.step("Summarise", total=1) as step:
             ctx.artifact("pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
             engines: dict[str, int] = {}
             for p in pages:
@@ -194,7 +194,7 @@ class PdfProcessor(Processor):
                 "per_page": [{"page": p["page"], "characters": p["characters"], "needs_ocr": p["needs_ocr"]}
                              for p in pages[:1000]],
                 "text_engines": engines,
-                "preview": "".join(preview),
+                "preview": preview,
                 "warnings": caught.count,
             }
             step.advance()
@@ -306,6 +306,8 @@ def _facts(source: Any, reader: Any, opened: dict) -> dict:
         encryption.update(pdfmeta.encryption(reader))
     doc = opened.get("doc")
     outline = _pdfium_outline(doc) if doc is not None else (pdfmeta.outline(reader) if reader is not None else [])
+    for entry in outline:  # titles match cleaned page text, and obey the same hygiene
+        entry["title"] = " ".join(clean(entry["title"]).split())
     return {
         "pdf_version": version or None,
         "encryption": encryption,

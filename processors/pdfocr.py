@@ -135,8 +135,6 @@ def _apply(ctx: Any, pages: list[dict], read: dict[int, ocr.Recognition], separa
             continue
         entry.update({"characters": len(found.text), "words": count_words(found.text), "needs_ocr": False,
                       "ocr": {"confidence": found.confidence, **({"turned": found.turned} if found.turned else {})}})
-        if "_preview" in entry:
-            entry["_preview"] = found.text
     path = ctx.artifact("text.txt")
     texts = path.read_text(encoding="utf-8").split(separator)  # page text never holds a form feed (pdftext.clean)
     for number, found in read.items():
@@ -154,6 +152,13 @@ def _apply(ctx: Any, pages: list[dict], read: dict[int, ocr.Recognition], separa
             else:
                 out.append(("\n---\n\n" if number > 1 else "") + f"<!-- page {number} -->\n\n" + chunks[number])
         path.write_text("".join(out), encoding="utf-8")
+
+
+def preview(ctx: Any, separator: str) -> str:
+    """The result's preview once recognised text is in ``text.txt``: its start, pages run together."""
+    limit = ctx.limits.preview_chars
+    with open(ctx.artifact("text.txt"), encoding="utf-8") as f:
+        return f.read(limit + limit // 4).replace(separator, "")[:limit]
 
 
 #: the page marker processors/pdfmarkdown.py opens each page with (page text is escaped: ``<`` never starts one)

@@ -71,8 +71,8 @@ class PdfiumSource:
 
                 entry.images = sum(1 for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
             return entry
-        except Exception as exc:  # one damaged page does not lose the others
-            return PageText(skipped=f"the page could not be read ({type(exc).__name__})")
+        except Exception:  # one damaged page does not lose the others
+            return PageText(skipped="the page could not be read: it looks damaged")
         finally:
             page.close()
 
@@ -132,8 +132,8 @@ class PypdfSource:
             entry.skipped = "a stream on this page decompresses past the size limit"
         except RecursionError:
             entry.skipped = "the page's objects refer to each other in a loop"
-        except Exception as exc:  # one damaged page does not lose the others
-            entry.skipped = f"the page could not be read ({type(exc).__name__})"
+        except Exception:  # one damaged page does not lose the others
+            entry.skipped = "the page could not be read: it looks damaged"
         entry.rotation = safe(lambda: int(page.rotation), 0)
         entry.width = safe(lambda: round(float(page.mediabox.width), 1))
         entry.height = safe(lambda: round(float(page.mediabox.height), 1))

@@ -334,3 +334,15 @@ def test_clean_rules():
     assert clean("offi\ufffecial", join_hyphens=False) == "offi-\ncial"
     assert clean("inter\u00ad\nnational") == "international\n"
     assert clean("COVID-\n19 and well-\nknown") == "COVID-\n19 and wellknown\n"
+
+
+def test_cancel_mid_extraction_stops_the_page_reader(tmp_path):
+    import threading
+
+    from pyramid_jobs.errors import JobCancelled
+
+    data = make_pdf([text_page(f"page {i}") for i in range(40)], compress=True)
+    with pytest.raises(JobCancelled):
+        run(tmp_path, data, cancel_after=8)
+    assert not [t for t in threading.enumerate() if t.name == "pdf-pages"]
+
