@@ -36,7 +36,8 @@ requires = [
     "redis>=5.0",
     "pluggy>=1.5",
     "charset-normalizer>=3.3",
-    "pypdf>=6.16.1",
+    "pypdf[crypto]>=6.16.1",
+    "pypdfium2>=4.30",
     "fonttools>=4.50",
     "python-docx>=1.1",
     "olefile>=0.47",
@@ -51,6 +52,8 @@ requires = [
     # about it on every start of pserve, celery and pjobs, and 82 removes it. 80.8 is the last that
     # ships it without the warning.
     "setuptools>=68,<80.9",
+    "Pillow>=11.0",
+    "tesserocr>=2.7",
 ]
 
 postgresql = ["psycopg[binary]>=3.1"]
@@ -104,6 +107,7 @@ setup(
             "doc = processors.doc",
             "csv = processors.csv",
             "xlsx = processors.xlsx",
+            "image = processors.image",
         ],
     },
 )

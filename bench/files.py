@@ -87,3 +87,113 @@ def txt_file(path: Path, megabytes: float) -> Path:
         for _ in range(max(1, int(megabytes * 1_000_000 // len(block.encode())))):
             f.write(block)
     return path
+
+
+BOOK_WORDS = ("theorem proof lemma function space vector matrix integral series convergence bound estimate "
+              "definition example corollary measure continuous differentiable compact open closed set sequence "
+              "limit analysis algebra group ring field module basis dimension linear operator eigenvalue spectrum "
+              "norm inner product orthogonal projection kernel image finite infinite efficient affine official "
+              "different first flow reflection configuration satisfies the of and a is we that in").split()
+
+
+def _tex_word(word: str) -> bytes:
+    """A word as pdfTeX writes it: ligatures as their own glyph codes (1 = fi, 2 = fl)."""
+    return word.replace("fi", "\x01").replace("fl", "\x02").encode("latin-1").replace(b"\x01", b"\\001") \
+        .replace(b"\x02", b"\\002")
+
+
+def _book_page(rnd: random.Random, number: int, chapter: int | None) -> bytes:
+    """One page of a LaTeX-like book: TJ arrays with kerning, justified lines, line-end hyphens,
+    math with a minus from the Symbol font, a running header and a page number."""
+    ops = [b"BT /F1 8.97 Tf 1 0 0 1 72 750 Tm [(Chapter %d)]TJ ET" % (chapter or (number // 10 + 1))]
+    y = 720
+    if chapter:
+        ops.append(b"BT /F2 17.2 Tf 1 0 0 1 72 %d Tm [(%d)-1000(On)-250(%s)]TJ ET"
+                   % (y, chapter, _tex_word(rnd.choice(BOOK_WORDS).capitalize())))
+        y -= 40
+    carry = ""
+    while y > 90:
+        words = [rnd.choice(BOOK_WORDS) for _ in range(rnd.randint(11, 14))]
+        if carry:
+            words[0] = carry
+            carry = ""
+        parts = []
+        for i, w in enumerate(words):
+            if len(w) > 3 and i > 0 and not w.startswith(("fi", "fl")):  # a kern after the first letter
+                parts.append(b"(" + _tex_word(w[:1]) + b")%d(" % rnd.choice((-15, 28, 55)) + _tex_word(w[1:]) + b")")
+            else:
+                parts.append(b"(" + _tex_word(w) + b")")
+        if rnd.random() < 0.15:  # a word hyphenated at the line end
+            long = rnd.choice([w for w in BOOK_WORDS if len(w) > 7])
+            parts.append(b"(" + _tex_word(long[:4]) + b"-)")
+            carry = long[4:]
+        ops.append(b"BT /F1 9.96 Tf 1 0 0 1 72 %d Tm [" % y + b"-333".join(parts) + b"]TJ ET")
+        if rnd.random() < 0.1:
+            y -= 12
+            ops.append(b"BT /F1 9.96 Tf 1 0 0 1 200 %d Tm (x) Tj /F3 9.96 Tf ( -) Tj /F1 9.96 Tf ( y) Tj ET" % y)
+        y -= 12
+    ops.append(b"BT /F1 9.96 Tf 1 0 0 1 300 60 Tm (%d) Tj ET" % number)
+    return b"\n".join(ops)
+
+
+def book_pdf(path: Path, pages: int = 117) -> Path:
+    """A compressed LaTeX-like book of ``pages`` pages with an outline (one chapter every 10 pages).
+
+    Written by hand like bench's other files (no TeX on the machine): Times from the standard 14
+    fonts with ligature glyphs through an encoding's /Differences, Symbol for the minus."""
+    rnd = random.Random(7)
+    encoding = b"<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [1 /fi /fl] >>"
+    objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding 6 0 R >>",
+                            b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Bold >>",
+                            b"<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>", encoding, b""]
+    kids, chapters = [], []
+    for n in range(1, pages + 1):
+        chapter = n // 10 + 1 if n % 10 == 1 else None
+        data = zlib.compress(_book_page(rnd, n, chapter), 9)
+        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 3 0 R /F2 4 0 R /F3 5 0 R >> >> >>" % len(objects))
+        kids.append(len(objects))
+        if chapter:
+            chapters.append((chapter, len(objects)))
+    first = len(objects) + 1
+    for i, (chapter, page) in enumerate(chapters):
+        links = b" /Prev %d 0 R" % (first + i - 1) if i else b""
+        links += b" /Next %d 0 R" % (first + i + 1) if i + 1 < len(chapters) else b""
+        objects.append(b"<< /Title (Chapter %d) /Parent 7 0 R /Dest [%d 0 R /XYZ 72 720 0]%s >>"
+                       % (chapter, page, links))
+    objects[6] = b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>" % (first, len(objects), len(chapters))
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R /Outlines 7 0 R >>"
+    objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % pages
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+TEX_PAGES = ("pdf_4_pages.pdf", "pdf_multicolumn.pdf", "pdf_outline.pdf", "pdf_minimal.pdf")
+
+
+def tex_book_pdf(path: Path, pages: int = 117) -> Path:
+    """A compressed book of ``pages`` real pdfTeX pages: the pdflatex files of tests/corpus (py-pdf
+    sample files, CC-BY-SA-4.0) taken in turn, with their embedded Type 1 Computer Modern fonts.
+    The text repeats; the typesetting, fonts and streams are what LaTeX writes."""
+    import itertools
+
+    import pypdf
+
+    corpus = Path(__file__).resolve().parents[1] / "tests" / "corpus"
+    sources = [pypdf.PdfReader(corpus / name) for name in TEX_PAGES]
+    writer = pypdf.PdfWriter()
+    for page in itertools.islice(itertools.cycle([p for r in sources for p in r.pages]), pages):
+        writer.add_page(page)
+    writer.compress_identical_objects()
+    writer.write(path)
+    return path

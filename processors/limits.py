@@ -20,4 +20,6 @@ CSV = {**TABLE, "max_field_size": 16 * MB}
 XLSX = {**OOXML, **TABLE}
 DOCX = {**OOXML, **PREVIEW}
 DOC = {**OOXML, **TEXT, **PREVIEW}  # a ".doc" that is really a docx is read as one
-PDF = {"max_pages": 5_000, "max_stream_size": 75 * MB, **PREVIEW}
+#: pixels of an image page, or of a PDF page rendered for OCR (Pillow's decompression-bomb guard)
+IMAGE = {"max_image_pixels": 100_000_000, "max_pages": 5_000, **PREVIEW}
+PDF = {"max_stream_size": 75 * MB, **IMAGE}

@@ -1,22 +1,45 @@
-"""The pdf processor (pypdf): metadata, encryption, outline, form fields, text per page.
+"""The pdf processor: page text through PDFium, metadata through pypdf, text and Markdown artifacts.
 
-Every stream is decompressed under ``ctx.limits.max_stream_size``; a page whose stream hits the
-limit is reported as such, never as blank (pypdf may silently return '' then: FORMATS.md).
+Page text comes from PDFium (pypdfium2): the engine Chrome ships, many times faster than pypdf
+and tolerant of damage. pypdf reads what PDFium does not give well (Info dates, XMP, form fields,
+the encryption dictionary, attachments), right-to-left pages (logical order), and the files PDFium
+cannot open or should not (a broken page tree, a stream past the decompression limit), where
+pages are recovered by scanning the objects. See docs/processors/pdf.md.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import logging
-import re
+from collections.abc import Sequence
 from typing import Any
 
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
+from . import pdfmeta, pdfocr
+from .pdfmarkdown import page_markdown
+from .pdfpages import UNOPENED, PdfiumSource, PypdfSource, read_ahead
+from .pdfstreams import oversized_stream
+from .pdftext import clean, usable_characters, word_count
 
 SEPARATOR = "\n\f"  # form feed between pages, as pdftotext writes
-OCR_THRESHOLD = 10  # fewer visible characters than this on a page with images: needs OCR
+OCR_THRESHOLD = 10  # fewer usable characters than this on a page with images: needs OCR
+log = logging.getLogger(__name__)
+
+
+def needs_text(text: str) -> bool:
+    """Whether a page with this text has too little usable text to be read without OCR."""
+    return usable_characters(text) < OCR_THRESHOLD
+
+
+def pages_without_text(pages: Sequence[dict]) -> list[int]:
+    """Page numbers that have no usable text layer but draw images: the pages OCR should read.
+
+    ``pages`` are the entries of ``pages.json`` (``page``, ``visible_characters``, ``images``,
+    ``skipped``). A page with neither text nor images is blank, not a scan; a skipped page is
+    reported as skipped. This is the hook for OCR: it needs nothing but the per-page entries."""
+    return [p["page"] for p in pages if "skipped" not in p and p.get("images")
+            and p.get("visible_characters", 0) < OCR_THRESHOLD]
 
 
 class _Warnings(logging.Handler):
@@ -25,24 +48,9 @@ class _Warnings(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.count = 0
-        self.samples: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
-        if len(self.samples) < 5:
-            self.samples.append(record.getMessage()[:200])
-
-
-def _text(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_text(v) for v in value][:20]
-    if isinstance(value, dict):
-        return {str(k): _text(v) for k, v in list(value.items())[:20]}
-    return str(value)[:1000]
 
 
 class PdfProcessor(Processor):
@@ -51,18 +59,27 @@ class PdfProcessor(Processor):
     result_template = "processors:templates/pdf.jinja2"
     extensions = (".pdf",)
     media_types = ("application/pdf",)
-    steps = ("Open", "Extract text", "Summarise")
-    description = ("PDF: page count, version, metadata, encryption, outline, form fields, text per page "
-                   "and the pages that need OCR.")
-    options = (Option("password", str, help="the PDF's user password, when it has one", secret=True),)
+    steps = ("Open", "Extract text", pdfocr.STEP, "Summarise")
+    description = ("PDF: page count, version, metadata, encryption, outline, form fields, attachments, text per "
+                   "page (text.txt, text.md) and the pages that need OCR.")
+    options = (
+        Option("password", str, help="the PDF's user password, when it has one", secret=True),
+        Option("join_hyphens", bool, default=True, help="join words hyphenated at a line end"),
+        *pdfocr.options(),
+    )
+
+    def capabilities(self) -> dict:
+        return pdfocr.capabilities()
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]
 
     def process(self, ctx: Any) -> dict:
         import pypdf
-        from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
+        from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
+        if ctx.path.stat().st_size == 0:
+            raise ProcessingError("empty_file", "The file is empty.")
         limits = ctx.limits
         caught = _Warnings()
         pypdf_log = logging.getLogger("pypdf")
@@ -76,201 +93,247 @@ class PdfProcessor(Processor):
         )
         try:
             with config:
-                return self._process(ctx, pypdf, caught)
+                return self._process(ctx, caught)
         except ProcessingError:
             raise
         except FileNotDecryptedError:
             raise ProcessingError("encrypted", "The PDF is encrypted; pass its password as the option `password`.") \
                 from None
-        except LimitReachedError as exc:
-            raise ProcessingError("too_large", f"The PDF holds more data than this service reads ({exc}).") from None
+        except DependencyError:
+            log.warning("job %s: pypdf lacks a dependency", ctx.job_id, exc_info=True)
+            raise ProcessingError("encrypted", "The PDF uses an encryption this installation cannot open (the "
+                                               "`cryptography` package is missing).") from None
+        except LimitReachedError:
+            raise ProcessingError("too_large", "The PDF holds more data than this service reads.") from None
         except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-                RecursionError, AssertionError, OSError, UnicodeError, ZeroDivisionError) as exc:
-            raise ProcessingError("corrupt_file", f"The PDF could not be read: it looks damaged "
-                                                  f"({type(exc).__name__}: {str(exc)[:200]}).") from None
+                RecursionError, AssertionError, OSError, UnicodeError, ZeroDivisionError):
+            log.warning("job %s: the PDF could not be read", ctx.job_id, exc_info=True)
+            raise ProcessingError("corrupt_file", "The PDF could not be read: it looks damaged.") from None
         finally:
             pypdf_log.removeHandler(caught)
             pypdf_log.propagate = propagate
 
-    def _process(self, ctx: Any, pypdf: Any, caught: _Warnings) -> dict:
-        from pypdf.errors import LimitReachedError
+    @staticmethod
+    def _options(ctx: Any) -> tuple[str | None, bool]:
+        password = ctx.options.get("password")
+        if password is not None and not isinstance(password, str):
+            raise ProcessingError("bad_option", "The option `password` must be a string.")
+        join = ctx.options.get("join_hyphens", True)
+        if not isinstance(join, bool):
+            raise ProcessingError("bad_option", "The option `join_hyphens` must be true or false.")
+        pdfocr.check_options(ctx)
+        return password or None, join
 
-        limits = ctx.limits
+    def _process(self, ctx: Any, caught: _Warnings) -> dict:
+        password, join = self._options(ctx)
         with ctx.step("Open", total=4) as step:
-            if ctx.path.stat().st_size == 0:
-                raise ProcessingError("empty_file", "The file is empty.")
-            reader = pypdf.PdfReader(str(ctx.path), strict=False)
+            reader = _pypdf_reader(ctx, password)
+            step.advance(message="read the cross-reference table")
+            source, opened = _open(ctx, reader, password)
             step.advance(message="opened")
-            encryption = None
-            if reader.is_encrypted:
-                password = ctx.options.get("password")
-                if password is not None and not isinstance(password, str):
-                    raise ProcessingError("bad_option", "The option `password` must be a string.")
-                result = reader.decrypt(password or "")
-                if not result:
-                    if password:
-                        raise ProcessingError("encrypted", "The password given in the option `password` is wrong.")
-                    raise ProcessingError("encrypted", "The PDF is encrypted with a user password; pass it as the "
-                                                       "option `password`.")
-                encryption = {"encrypted": True, "opened_with": "password" if password else "empty user password",
-                              "algorithm": _text(reader.trailer["/Encrypt"].get_object().get("/Filter"))}
-            step.advance(message="decrypted" if encryption else "not encrypted")
-            count = len(reader.pages)
-            if count > limits.max_pages:
-                raise ProcessingError("too_large", f"The PDF has {count} pages; the limit is {limits.max_pages}.")
-            info = self._info(reader)
-            step.advance(message="metadata")
-            outline = self._outline(reader)
-            fields = self._fields(reader)
-            step.advance(message="outline and fields")
+            try:
+                if source.count > ctx.limits.max_pages:
+                    raise ProcessingError("too_large",
+                                          f"The PDF has {source.count} pages; the limit is {ctx.limits.max_pages}.")
+                facts = _facts(source, reader, opened)
+                step.advance(message="metadata")
+                step.advance(message="outline and fields")
+                pages, preview = self._extract(ctx, source, facts["outline"], join)
+                facts["ocr"] = pdfocr.run(ctx, source, pages, SEPARATOR)
+                if facts["ocr"].get("pages_recognised"):
+                    preview = pdfocr.preview(ctx, SEPARATOR)
+            finally:
+                source.close()
+        return self._summarise(ctx, pages, preview, facts, caught)
 
+    @staticmethod
+    def _extract(ctx: Any, source: Any, outline: list[dict], join: bool) -> tuple[list[dict], str]:
+        """Per-page entries and the preview; page text goes to the artifacts as it is read."""
+        count = source.count
+        preview, left = [], ctx.limits.preview_chars
+        titles: dict[int, list[tuple[str, int]]] = {}
+        for entry in outline:
+            if entry["page"]:
+                titles.setdefault(entry["page"], []).append((entry["title"], entry["level"]))
         pages: list[dict] = []
-        preview_left = limits.preview_chars
-        preview: list[str] = []
         with ctx.step("Extract text", total=count) as step, \
-                open(ctx.artifact("text.txt"), "w", encoding="utf-8") as text_out:
-            for number, page in enumerate(reader.pages, start=1):
-                entry: dict[str, Any] = {"page": number}
-                text = ""
-                try:
-                    text = page.extract_text() or ""
-                except LimitReachedError:
-                    entry["skipped"] = "a stream on this page decompresses past the size limit"
-                except RecursionError:
-                    entry["skipped"] = "the page's objects refer to each other in a loop"
-                except Exception as exc:  # one damaged page does not lose the others
-                    entry["skipped"] = f"the page could not be read ({type(exc).__name__})"
-                visible = sum(1 for c in text if not c.isspace())
-                images = self._page_images(page)
-                entry.update({
-                    "characters": len(text),
-                    "visible_characters": visible,
-                    "images": images,
-                    "needs_ocr": "skipped" not in entry and visible < OCR_THRESHOLD and images > 0,
-                    "rotation": _safe(lambda p=page: int(p.rotation), 0),
-                    "width": _safe(lambda p=page: round(float(p.mediabox.width), 1)),
-                    "height": _safe(lambda p=page: round(float(p.mediabox.height), 1)),
-                })
-                pages.append(entry)
+                open(ctx.artifact("text.txt"), "w", encoding="utf-8") as text_out, \
+                open(ctx.artifact("text.md"), "w", encoding="utf-8") as md_out:
+            for index, read in read_ahead(source, needs_text):
+                number = index + 1
+                text = clean(read.text, join_hyphens=join)
                 if number > 1:
                     text_out.write(SEPARATOR)
                 text_out.write(text)
-                if preview_left > 0 and text:
-                    preview.append(text[:preview_left])
-                    preview_left -= len(preview[-1])
+                md_out.write(page_markdown(text, number, titles.get(number, ()), read.links))
+                entry: dict[str, Any] = {"page": number, "characters": len(text),
+                                         "visible_characters": usable_characters(text), "words": word_count(text),
+                                         "images": read.images, "rotation": read.rotation,
+                                         "width": read.width, "height": read.height, "engine": read.engine}
+                if read.skipped:
+                    entry["skipped"] = read.skipped
+                entry["needs_ocr"] = bool(pages_without_text([entry]))
+                if left > 0 and text:
+                    preview.append(text[:left])
+                    left -= len(preview[-1])
+                pages.append(entry)
                 step.advance(message=f"page {number} of {count}")
+        if pages and all(p.get("skipped") == UNOPENED for p in pages):
+            raise ProcessingError("corrupt_file", "No page of this PDF could be opened: it looks damaged.")
+        return pages, "".join(preview)
 
+    @staticmethod
+    def _summarise(ctx: Any, pages: list[dict], preview: str, facts: dict, caught: _Warnings) -> dict:
         with ctx.step("Summarise", total=1) as step:
-            with open(ctx.artifact("pages.json"), "w", encoding="utf-8") as f:
-                json.dump(pages, f, ensure_ascii=False, indent=1)
-            total_chars = sum(p["characters"] for p in pages)
+            ctx.artifact("pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
+            engines: dict[str, int] = {}
+            for p in pages:
+                engines[p["engine"]] = engines.get(p["engine"], 0) + 1
             result = {
-                "pages": count,
-                "pdf_version": (reader.pdf_header or "").replace("%PDF-", "") or None,
-                "encryption": encryption or {"encrypted": False},
-                "info": info["info"],
-                "xmp": info["xmp"],
-                "outline": outline,
-                "form_fields": fields,
-                "characters": total_chars,
-                "words": None,
+                "pages": len(pages),
+                **facts,
+                "characters": sum(p["characters"] for p in pages),
+                "words": sum(p["words"] for p in pages),
                 "pages_needing_ocr": [p["page"] for p in pages if p["needs_ocr"]],
                 "pages_skipped": [{"page": p["page"], "reason": p["skipped"]} for p in pages if "skipped" in p],
                 "per_page": [{"page": p["page"], "characters": p["characters"], "needs_ocr": p["needs_ocr"]}
                              for p in pages[:1000]],
-                "preview": "".join(preview),
+                "text_engines": engines,
+                "preview": preview,
                 "warnings": caught.count,
             }
-            result["words"] = _count_words(ctx.out_dir / "text.txt")
             step.advance()
         return result
 
-    @staticmethod
-    def _info(reader: Any) -> dict:
-        info: dict[str, Any] = {}
-        meta = _safe(lambda: reader.metadata)
-        if meta:
-            for key in ("title", "author", "subject", "creator", "producer", "creation_date", "modification_date"):
-                value = _safe(lambda k=key: getattr(meta, k))
-                if value:
-                    info[key] = _text(value)
-            keywords = _safe(lambda: meta.get("/Keywords"))
-            if keywords:
-                info["keywords"] = _text(keywords)
-        xmp: dict[str, Any] = {}
-        x = _safe(lambda: reader.xmp_metadata)
-        if x is not None:
-            for key in ("dc_title", "dc_creator", "dc_description", "dc_subject", "dc_date", "pdf_producer",
-                        "pdf_keywords", "xmp_create_date", "xmp_modify_date", "xmp_creator_tool"):
-                value = _safe(lambda k=key: getattr(x, k))
-                if value:
-                    xmp[key] = _text(value)
-        return {"info": info, "xmp": xmp or None}
 
-    @staticmethod
-    def _outline(reader: Any, limit: int = 500) -> list[dict]:
-        out: list[dict] = []
+def _pypdf_reader(ctx: Any, password: str | None) -> Any:
+    """A pypdf reader, decrypted when the file is encrypted and the password opens it; None when
+    pypdf cannot parse the file at all (PDFium may still)."""
+    import pypdf
+    from pypdf.errors import DependencyError
 
-        def walk(items: Any, level: int) -> None:
-            for item in items:
-                if len(out) >= limit or level > 20:
-                    return
-                if isinstance(item, list):
-                    walk(item, level + 1)
-                    continue
-                page = _safe(lambda i=item: reader.get_destination_page_number(i))
-                out.append({"title": _text(_safe(lambda i=item: i.title)) or "", "level": level,
-                            "page": page + 1 if isinstance(page, int) and page >= 0 else None})
-
-        walk(_safe(lambda: reader.outline, []) or [], 1)
-        return out
-
-    @staticmethod
-    def _fields(reader: Any, limit: int = 500) -> list[dict]:
-        fields = _safe(lambda: reader.get_fields(), {}) or {}
-        kinds = {"/Tx": "text", "/Btn": "button", "/Ch": "choice", "/Sig": "signature"}
-        out = []
-        for name, field in list(fields.items())[:limit]:
-            value = field.get("/V") if hasattr(field, "get") else None
-            out.append({"name": _text(name), "type": kinds.get(str(field.get("/FT")), _text(field.get("/FT"))),
-                        "value": _text(value.get_object() if hasattr(value, "get_object") else value)})
-        return out
-
-    @staticmethod
-    def _page_images(page: Any) -> int:
-        """Images drawn on the page (XObjects, and inline images), counted without decoding them."""
-        images = 0
-        try:
-            resources = page.get("/Resources")
-            resources = resources.get_object() if resources is not None else {}
-            xobjects = resources.get("/XObject")
-            if xobjects is not None:
-                for ref in xobjects.get_object().values():
-                    if ref.get_object().get("/Subtype") == "/Image":
-                        images += 1
-            if not images:
-                contents = page.get_contents()
-                data = contents.get_data() if contents is not None else b""
-                images += len(re.findall(rb"(?:^|\s)BI\s", data))
-        except Exception:
-            pass
-        return images
-
-
-def _safe(fn: Any, default: Any = None) -> Any:
-    """Metadata is decoration: a damaged entry must not fail the job."""
     try:
-        return fn()
+        reader = pypdf.PdfReader(str(ctx.path), strict=False)
     except Exception:
-        return default
+        log.info("job %s: pypdf cannot parse the file", ctx.job_id, exc_info=True)
+        return None
+    if reader.is_encrypted:
+        try:
+            reader.decrypt(password or "")
+        except DependencyError:
+            log.warning("job %s: pypdf cannot decrypt without `cryptography`", ctx.job_id)
+        except Exception:
+            log.info("job %s: pypdf cannot decrypt", ctx.job_id, exc_info=True)
+    return reader
 
 
-def _count_words(path: Any) -> int:
-    words = 0
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            words += len(line.split())
-    return words
+def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
+    """The page source (PDFium when it can, else pypdf) and how the file was opened."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    doc = None
+    if oversized_stream(ctx.path, ctx.limits.max_stream_size) is None:
+        try:
+            doc = pdfium.PdfDocument(str(ctx.path), password=password)
+        except pdfium.PdfiumError as exc:
+            # PDFium's last-error code is not reset by every failure: trust it only for encrypted files
+            code = exc.err_code if _is_encrypted(ctx.path, reader) else None
+            if code == pdfium_c.FPDF_ERR_PASSWORD:
+                if password:
+                    raise ProcessingError("encrypted", "The password given in the option `password` is wrong.") \
+                        from None
+                raise ProcessingError("encrypted", "The PDF is encrypted with a user password; pass it as the "
+                                                   "option `password`.") from None
+            if code == pdfium_c.FPDF_ERR_SECURITY:
+                raise ProcessingError("encrypted", "The PDF uses an encryption scheme this service does not "
+                                                   "support.") from None
+            log.info("job %s: PDFium cannot open the file (error %s)", ctx.job_id, exc.err_code)
+    if doc is not None and len(doc) > 0:
+        encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(doc) != -1
+        version = doc.get_version()
+        return PdfiumSource(doc, _fallback_pages(reader, len(doc))), {
+            "encrypted": encrypted, "version": f"{version // 10}.{version % 10}" if version else None, "doc": doc}
+    if doc is not None:
+        doc.close()
+    return _pypdf_source(ctx, reader, password), {"encrypted": bool(reader.is_encrypted), "version": None}
+
+
+def _is_encrypted(path: Any, reader: Any) -> bool:
+    """Whether the file is encrypted: pypdf's answer, or an /Encrypt key when pypdf cannot parse it."""
+    if reader is not None:
+        return bool(pdfmeta.safe(lambda: reader.is_encrypted, False))
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 65536))
+        return b"/Encrypt" in f.read()
+
+
+def _fallback_pages(reader: Any, count: int) -> Any:
+    """``index -> pypdf page`` (or None) for right-to-left pages; pypdf's page tree is read only
+    when first asked, and used only when it holds the same number of pages as PDFium's."""
+    if reader is None:
+        return None
+    same: list[bool] = []
+
+    def page(index: int) -> Any:
+        if not same:
+            same.append(pdfmeta.safe(lambda: len(reader.pages)) == count)
+        return pdfmeta.safe(lambda: reader.pages[index]) if same[0] else None
+
+    return page
+
+
+def _pypdf_source(ctx: Any, reader: Any, password: str | None) -> PypdfSource:
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    from .pdfrecover import recover_pages
+
+    if reader is None:
+        raise ProcessingError("corrupt_file", "The PDF could not be read: it looks damaged.")
+    if reader.is_encrypted and not reader.is_decrypted:  # pypdf could not open what PDFium would not
+        raise FileNotDecryptedError("not decrypted")
+    try:
+        pages = list(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
+        log.info("job %s: the page tree is broken; scanning the objects for pages", ctx.job_id, exc_info=True)
+        pages = recover_pages(reader, ctx.limits.max_pages)
+    if not pages:
+        raise ProcessingError("corrupt_file", "The PDF could not be read: no page could be found in it.")
+    return PypdfSource(pages)
+
+
+def _facts(source: Any, reader: Any, opened: dict) -> dict:
+    """Version, encryption, metadata, outline, form fields and attachments."""
+    meta = pdfmeta.info(reader) if reader is not None else {"info": {}, "xmp": None}
+    version = opened["version"] or (pdfmeta.safe(lambda: reader.pdf_header.replace("%PDF-", "")) if reader else None)
+    encryption: dict[str, Any] = {"encrypted": bool(opened["encrypted"])}
+    if encryption["encrypted"] and reader is not None:
+        encryption.update(pdfmeta.encryption(reader))
+    doc = opened.get("doc")
+    outline = _pdfium_outline(doc) if doc is not None else (pdfmeta.outline(reader) if reader is not None else [])
+    for entry in outline:  # titles match cleaned page text, and obey the same hygiene
+        entry["title"] = " ".join(clean(entry["title"]).split())
+    return {
+        "pdf_version": version or None,
+        "encryption": encryption,
+        "info": meta["info"],
+        "xmp": meta["xmp"],
+        "outline": outline,
+        "form_fields": pdfmeta.fields(reader) if reader is not None else [],
+        "attachments": pdfmeta.attachments(reader) if reader is not None else [],
+    }
+
+
+def _pdfium_outline(doc: Any, limit: int = 500) -> list[dict]:
+    out: list[dict] = []
+    for mark in pdfmeta.safe(lambda: list(doc.get_toc(max_depth=20)), []) or []:
+        if len(out) >= limit:
+            break
+        dest = pdfmeta.safe(mark.get_dest)
+        index = pdfmeta.safe(dest.get_index) if dest is not None else None
+        out.append({"title": pdfmeta.safe(mark.get_title, "") or "", "level": mark.level + 1,
+                    "page": index + 1 if isinstance(index, int) and index >= 0 else None})
+    return out
 
 
 @hookimpl

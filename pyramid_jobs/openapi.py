@@ -44,7 +44,9 @@ PROCESSORS = {"type": "object", "required": ["processors"], "properties": {"proc
     "properties": {"name": {"type": "string"}, "extensions": {"type": "array", "items": {"type": "string"}},
                    "media_types": {"type": "array", "items": {"type": "string"}},
                    "steps": {"type": "array", "items": {"type": "string"}},
-                   "description": {"type": "string"}, "plugin": {"type": "string"}}}}}}
+                   "description": {"type": "string"}, "plugin": {"type": "string"},
+                   "options": {"type": "array", "items": {"type": "object"}},
+                   "capabilities": {"type": "object"}}}}}}
 
 JOB_LIST = {"type": "object", "required": ["jobs", "next"], "properties": {
     "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}, "next": {"type": ["string", "null"]}}}

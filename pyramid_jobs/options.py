@@ -29,20 +29,53 @@ class BadOption(BadRequest):
 @dataclass(frozen=True)
 class Option:
     """``Option("password", str, help="...", secret=True)``: name, type (str, int, float or bool),
-    default, help, and whether the value is a secret."""
+    default, help, and whether the value is a secret (never shown, logged or kept after the job).
+
+    ``choices`` restricts the values: a sequence, or a callable giving one when asked (what a
+    library has installed on this machine, say); an empty answer restricts nothing, as there is
+    nothing to check against. With ``separator``, a string value may name several choices joined
+    by it (Tesseract's ``eng+chi_sim``). A value outside the choices is refused with 400 ``bad_option``.
+    """
 
     name: str
     type: type = str
     default: Any = None
     help: str = ""
     secret: bool = False
+    choices: Any = None
+    separator: str | None = None
+
+    def allowed(self) -> list | None:
+        """The choices as a list, or ``None`` when any value of the type is allowed."""
+        if self.choices is None:
+            return None
+        values = self.choices() if callable(self.choices) else self.choices
+        return list(values) or None
 
     def describe(self) -> dict:
         out = {"name": self.name, "type": _TYPES.get(self.type, self.type.__name__), "default": self.default,
                "help": self.help}
         if self.secret:
             out["secret"] = True
+        allowed = self.allowed()
+        if allowed is not None:
+            out["choices"] = allowed
+            if self.separator:
+                out["separator"] = self.separator
         return out
+
+    def refusal(self, value: Any) -> str | None:
+        """Why ``value`` (already of the right type) is not one of the choices, or ``None`` when it is."""
+        allowed = self.allowed()
+        if allowed is None:
+            return None
+        parts = value.split(self.separator) if self.separator and isinstance(value, str) else [value]
+        wrong = [p for p in parts if p not in allowed]
+        if not wrong:
+            return None
+        joined = f" (several joined by {self.separator!r})" if self.separator else ""
+        return (f"The option {self.name!r} cannot be {', '.join(map(repr, wrong))}; "
+                f"it takes {', '.join(map(repr, allowed))}{joined}.")
 
     def accepts(self, value: Any) -> bool:
         if self.type is bool:
@@ -118,6 +151,9 @@ def validate_options(processor: Any, raw: dict) -> dict:
             if not option.accepts(raw[name]):
                 raise BadOption(Message("The option '${name}' must be ${kind}.", name=name,
                                          kind=Message(_A_TYPE.get(option.type, option.type.__name__))))
+            refusal = option.refusal(raw[name])
+            if refusal:
+                raise BadOption(refusal)
             out[name] = raw[name]
         elif option.default is not None:
             out[name] = option.default

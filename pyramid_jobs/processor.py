@@ -42,6 +42,11 @@ class Processor:
     def process(self, ctx: Any) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def capabilities(self) -> dict:
+        """What this installation can do, listed by ``GET /jobs/processors`` (for example whether an
+        optional engine such as OCR is installed, and with what). Asked at every listing: keep it cheap."""
+        return {}
+
     def describe(self) -> dict:
         return {
             "name": self.name,
@@ -51,6 +56,7 @@ class Processor:
             "description": self.description,
             "options": [o.describe() for o in self.options],
             "limits": dict(self.limits),
+            "capabilities": self.capabilities(),
         }
 
     def __repr__(self) -> str:

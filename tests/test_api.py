@@ -74,7 +74,7 @@ def test_bad_requests(app):
 
 
 def test_type_checks(app, tmp_path):
-    assert_error(submit(app, name="photo.png", status=415), 415, "unsupported_type")
+    assert_error(submit(app, name="movie.mkv", status=415), 415, "unsupported_type")
     assert_error(submit(app, name="binary.txt", body=b"\x00\x01\x02binary", status=422), 422, "content_mismatch")
     assert not any((tmp_path / "files").rglob("upload*")), "a refused upload leaves nothing behind"
 

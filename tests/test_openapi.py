@@ -42,7 +42,7 @@ def test_answers_validate(app):
     run_job(job["id"], app.env)
     validator(doc, "Job").validate(app.get(f"/jobs/{job['id']}").json)
     for res in (app.get("/jobs/" + "0" * 32, status=404), app.get("/jobs?limit=0", status=400),
-                app.post("/jobs", upload_files=[("file", "a.png", b"x")], status=415),
+                app.post("/jobs", upload_files=[("file", "a.mkv", b"x")], status=415),
                 app.post(f"/jobs/{job['id']}/cancel", status=409)):
         validator(doc, "Error").validate(res.json)
         assert str(res.status_int) in doc["paths"][_path_of(doc, res.request.path)][res.request.method.lower()][

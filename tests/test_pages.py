@@ -56,7 +56,7 @@ def test_no_js_upload_redirects_to_the_job_page_which_refreshes(app):
 def test_refused_upload_shows_the_reason(app):
     res = app.get("/jobs/ui")
     form = res.forms["upload-form"]
-    form["file"] = [webtest.Upload("photo.png", b"\x89PNG")]
+    form["file"] = [webtest.Upload("movie.mkv", b"\x1aE\xdf\xa3")]
     answer = form.submit(status=415)
     assert "No processor takes" in answer.text and answer.headers["Content-Security-Policy"]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -8,7 +9,7 @@ import zlib
 
 import pytest
 
-from processors.pdf import PdfProcessor
+from processors.pdf import PdfProcessor, pages_without_text
 from pyramid_jobs import ProcessingError
 from pyramid_jobs.testing import run_processor
 
@@ -61,7 +62,7 @@ def test_pages_text_and_progress(tmp_path):
     assert [p["characters"] > 0 for p in r.result["per_page"]] == [True] * 5 + [False]
     text = r.artifacts["text.txt"].read_text()
     assert text.split("\f")[2].strip() == "Hello page 3"
-    assert r.step_names == ["Open", "Extract text", "Summarise"]
+    assert r.step_names == ["Open", "Extract text", "Recognise text", "Summarise"]
     messages = [e["message"] for e in r.events if e["step_name"] == "Extract text"]
     assert "page 3 of 6" in messages
     assert r.result["pages_needing_ocr"] == [], "an empty page is blank, not a scan"
@@ -73,7 +74,7 @@ def test_image_only_page_needs_ocr(tmp_path):
     data = make_pdf([b"q 100 0 0 100 0 0 cm /Im1 Do Q"], extra_objects=[image])
     data = data.replace(b"/Resources << /Font << /F1 3 0 R >> >>",
                         b"/Resources << /Font << /F1 3 0 R >> /XObject << /Im1 6 0 R >> >>")
-    r = run(tmp_path, data).result
+    r = run(tmp_path, data, options={"ocr": "never"}).result  # with OCR (auto) the page is read, so needs none
     assert r["pages_needing_ocr"] == [1] and r["per_page"][0]["needs_ocr"] is True
 
 
@@ -160,3 +161,188 @@ def test_corpus_text_holds_what_pdftotext_finds(corpus, name, tmp_path):
     theirs = _words(subprocess.run(["pdftotext", str(corpus / name), "-"], capture_output=True, text=True).stdout)
     missing = theirs - ours
     assert len(missing) <= 0.05 * len(theirs), f"{name}: {sorted(missing)[:20]}"
+
+
+def _encrypted(tmp_path, algorithm: str, user: str) -> bytes:
+    """A two-page PDF encrypted by pypdf's writer (AES needs `cryptography`, a dependency)."""
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(make_pdf(
+        [text_page("Secret quarterly figures"), text_page("Second page")]))))
+    writer.encrypt(user_password=user, owner_password="owner-only", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_aes_with_empty_user_password_opens_without_asking(tmp_path, algorithm):
+    r = run(tmp_path, _encrypted(tmp_path, algorithm, user="")).result
+    assert r["encryption"]["encrypted"] and r["encryption"]["algorithm"] == algorithm
+    assert "Secret quarterly figures" in r["preview"] and r["pages"] == 2
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_aes_with_user_password(tmp_path, algorithm):
+    data = _encrypted(tmp_path, algorithm, user="s3cret")
+    with pytest.raises(ProcessingError) as info:
+        run(tmp_path, data)
+    assert info.value.code == "encrypted" and "s3cret" not in info.value.message
+    with pytest.raises(ProcessingError) as info:
+        run(tmp_path, data, options={"password": "nope"})
+    assert info.value.code == "encrypted" and "wrong" in info.value.message and "nope" not in info.value.message
+    r = run(tmp_path, data, options={"password": "s3cret"}).result
+    assert "Secret quarterly figures" in r["preview"] and r["encryption"]["algorithm"] == algorithm
+
+
+def test_broken_page_tree_still_gives_its_pages(tmp_path):
+    good = make_pdf([text_page("Recovered first page"), text_page("Recovered second page")])
+    broken = good.replace(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Catalog /Pages 99 0 R >>")
+    r = run(tmp_path, broken)
+    assert r.result["pages"] == 2
+    pages = r.artifacts["text.txt"].read_text().split("\f")
+    assert "Recovered first page" in pages[0] and "Recovered second page" in pages[1]
+
+
+def test_nothing_readable_is_corrupt_without_details(tmp_path):
+    data = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 99 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
+    with pytest.raises(ProcessingError) as info:
+        run(tmp_path, data)
+    assert info.value.code == "corrupt_file"
+    assert str(tmp_path) not in info.value.message and "Error" not in info.value.message
+
+
+def _font_with_to_unicode(mapping: dict[int, int]) -> list[bytes]:
+    """Objects 6 (a Helvetica whose ToUnicode maps the given codes) and 7 (the CMap)."""
+    lines = b"".join(b"<%02X> <%04X>\n" % (code, uni) for code, uni in mapping.items())
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /T def /CMapType 2 def\n"
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n%d beginbfchar\n" % len(mapping) + lines +
+            b"endbfchar endcmap CMapName currentdict /CMap defineresource pop end end")
+    return [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 7 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream"]
+
+
+def test_hygiene_ligatures_controls_and_tex_minus(tmp_path):
+    content = b"BT /F2 12 Tf 72 712 Td (xAyBz Cnd the Celd Dow) Tj ET"
+    data = make_pdf([content], extra_objects=_font_with_to_unicode({0x41: 0x0000, 0x42: 0x0007, 0x43: 0xFB01,
+                                                                     0x44: 0xFB02}))
+    data = data.replace(b"/Resources << /Font << /F1 3 0 R >> >>", b"/Resources << /Font << /F1 3 0 R /F2 6 0 R >> >>")
+    r = run(tmp_path, data)
+    text = r.artifacts["text.txt"].read_text()
+    assert "xyz find the field flow" in text or "x\u2212yz find the field flow" in text, repr(text)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\ufb00-\ufb06]", text)
+    assert "find" in r.artifacts["text.md"].read_text()
+
+
+def test_line_end_hyphens_joined_by_default(tmp_path):
+    content = b"BT /F1 12 Tf 72 712 Td 14 TL (the extrac-) Tj T* (tion of words and Jean-) Tj T* (Paul) Tj ET"
+    data = make_pdf([content])
+    joined = run(tmp_path, data)
+    text = joined.artifacts["text.txt"].read_text()
+    assert "extraction" in text and "Jean-" in text and "Paul" in text
+    assert joined.result["words"] == 7  # the extraction of words and Jean Paul
+    kept = run(tmp_path, data, options={"join_hyphens": False}).artifacts["text.txt"].read_text()
+    assert "extrac-\ntion" in kept
+    assert any(o.name == "join_hyphens" and o.type is bool and o.default is True for o in P.options)
+
+
+def test_attachments_listed(tmp_path):
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(make_pdf([text_page("With an attachment")]))))
+    writer.add_attachment("figures.csv", b"a,b\n1,2\n")
+    out = io.BytesIO()
+    writer.write(out)
+    r = run(tmp_path, out.getvalue()).result
+    assert r["attachments"] == [{"name": "figures.csv", "size": 8}]
+
+
+def test_outline_headings_and_page_breaks_in_markdown(corpus, tmp_path):
+    r = run_processor(P, corpus / "pdf_outline.pdf", out_dir=tmp_path)
+    md = r.artifacts["text.md"].read_text()
+    headings = re.findall(r"^(#+) (.+)$", md, re.MULTILINE)
+    assert [h for _, h in headings][:3] == ["1 Foo", "2 Bar", "3 Baz"] and all(m == "#" for m, _ in headings)
+    assert len(headings) == 9
+    assert md.count("\n---\n") == 3 and "<!-- page 4 -->" in md
+    assert "1 Foo 2" in md, "the table of contents line is text, not a heading"
+
+
+def test_links_kept_in_markdown(tmp_path):
+    annot = b"<< /Type /Annot /Subtype /Link /Rect [70 700 300 730] /Border [0 0 0] " \
+            b"/A << /S /URI /URI (https://example.org/report?x=1) >> >>"
+    data = make_pdf([text_page("Read the report online")], extra_objects=[annot])
+    data = data.replace(b"/MediaBox [0 0 612 792] /Contents", b"/MediaBox [0 0 612 792] /Annots [6 0 R] /Contents")
+    md = run(tmp_path, data).artifacts["text.md"].read_text()
+    assert "[Read the report online](https://example.org/report?x=1)" in md
+
+
+def test_markdown_escapes_text(tmp_path):
+    md = run(tmp_path, make_pdf([text_page("# not a heading *nor bold* [x](y)")])).artifacts["text.md"].read_text()
+    assert "\\# not a heading \\*nor bold\\* \\[x\\](y)" in md
+
+
+def test_rotated_page(tmp_path):
+    content = b"BT /F1 12 Tf 0 1 -1 0 300 100 Tm (Sideways text reads fine) Tj ET"
+    data = make_pdf([content]).replace(b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 612 792] /Rotate 90")
+    r = run(tmp_path, data)
+    assert "Sideways text reads fine" in r.artifacts["text.txt"].read_text()
+    pages = json.loads(r.artifacts["pages.json"].read_text())
+    assert pages[0]["rotation"] == 90
+
+
+def test_right_to_left_in_logical_order_without_stray_glyphs(corpus):
+    text = run_processor(P, corpus / "pdf_arabic.pdf").artifacts["text.txt"].read_text()
+    assert text.split() == ["حَبيبي", "habibi", "حَبيبي"]
+
+
+def test_pages_without_text_hook():
+    pages = [{"page": 1, "visible_characters": 500, "images": 1},
+             {"page": 2, "visible_characters": 0, "images": 2},
+             {"page": 3, "visible_characters": 0, "images": 0},
+             {"page": 4, "visible_characters": 3, "images": 1, "skipped": "damaged"}]
+    assert pages_without_text(pages) == [2]
+
+
+def test_word_count_fast_path_matches_shared_tokenizer():
+    import random
+
+    from processors.pdftext import word_count
+    from processors.words import count_words
+
+    rnd = random.Random(5)
+    alphabet = "ab Z'’-_1 \n\t.é−ﬁ漢字"
+    for _ in range(5000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30)))
+        assert word_count(text) == count_words(text), text
+
+
+def test_empty_file_message(tmp_path):
+    with pytest.raises(ProcessingError) as info:
+        run(tmp_path, b"")
+    assert (info.value.code, info.value.message) == ("empty_file", "The file is empty.")
+
+
+def test_clean_rules():
+    from processors.pdftext import clean
+
+    assert clean("a\x00b \x07\x1b\ufb03x\r\nnext") == "a\u2212b ffix\nnext"
+    assert clean("offi\ufffecial, Jean\ufffePaul") == "official, Jean-\nPaul"  # PDFium's own hyphen join
+    assert clean("offi\ufffecial", join_hyphens=False) == "offi-\ncial"
+    assert clean("inter\u00ad\nnational") == "international\n"
+    assert clean("COVID-\n19 and well-\nknown") == "COVID-\n19 and wellknown\n"
+
+
+def test_cancel_mid_extraction_stops_the_page_reader(tmp_path):
+    import threading
+
+    from pyramid_jobs.errors import JobCancelled
+
+    data = make_pdf([text_page(f"page {i}") for i in range(40)], compress=True)
+    with pytest.raises(JobCancelled):
+        run(tmp_path, data, cancel_after=8)
+    assert not [t for t in threading.enumerate() if t.name == "pdf-pages"]
+
