@@ -106,23 +106,22 @@ class ColumnStats:
             self._count_values(numbers)
 
     def _dates(self, text: pd.Series) -> bool:
-        """ISO dates or date-times (``2024-01-01``, ``2024-01-01 10:00:00``) as dates; False when
-        some value of the chunk is not one."""
-        stripped = text.str.strip()
-        if not stripped.str.fullmatch(ISO_DATE).all():
-            return False
+        """ISO dates or date-times (``2024-01-01``, ``2024-01-01 10:00:00``) as dates, once the
+        chunk's first values all look like one; False when some value of the chunk is not one."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                parsed = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
+                parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
         except (ValueError, TypeError, OverflowError):
             return False
         if not pd.api.types.is_datetime64_any_dtype(parsed) or parsed.isna().any():
-            return False  # mixed time zones, or a 2024-02-30
-        self.has_time = self.has_time or bool((stripped.str.len() > 10).any())
+            return False  # mixed time zones, a 2024-02-30, or text
+        head = text.iloc[:500]
+        self.has_time = self.has_time or bool((head.str.len() > 10).any()) or bool(
+            (parsed != parsed.dt.normalize()).any())
         self.kinds["datetime"] += len(parsed)
         self._minmax(parsed.min(), parsed.max())
-        self._count_values(stripped)
+        self._count_values(text)
         return True
 
     def _text(self, text: pd.Series) -> None:

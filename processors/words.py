@@ -18,6 +18,8 @@ from typing import Any
 # CJK Unified Ideographs (+ extension A, compatibility), hiragana, katakana, hangul syllables
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TOKEN = re.compile(rf"[{CJK_CHARS}]+|(?:(?![{CJK_CHARS}])[^\W\d_])+(?:['’](?:(?![{CJK_CHARS}])[^\W\d_])+)*")
+# the same words where no CJK character can occur, several times faster than TOKEN's lookaheads
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 HAS_CJK = re.compile(rf"[{CJK_CHARS}]")
 HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 HANGUL_ONLY = re.compile(r"[\uac00-\ud7af]+")
@@ -71,12 +73,12 @@ def tokens(text: str, segment: bool = True) -> Iterator[str]:
 def token_list(text: str, segment: bool = True) -> list[str]:
     """:func:`tokens` as a list, at C speed for text without CJK characters."""
     if not HAS_CJK.search(text):
-        return TOKEN.findall(text.lower())
+        return WORD.findall(text.lower())
     return list(tokens(text, segment))
 
 
 def count_words(text: str, segment: bool = True) -> int:
     """Number of words in ``text`` by the rule of :func:`tokens`."""
     if not HAS_CJK.search(text):
-        return len(TOKEN.findall(text))
+        return len(WORD.findall(text))
     return sum(1 for _ in tokens(text, segment))
