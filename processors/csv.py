@@ -13,15 +13,17 @@ import csv
 import io
 import re
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import markdown
-from .csvsource import RecordScanner, RecordTooLong, Source, TooManyColumns
 from .encoding import StreamDecoder, check_encoding_option, detect_encoding, looks_like_text, text_codec
 from .safety import escape_formula
-from .tabular import TableStats, summary_rows
+
+if TYPE_CHECKING:  # numpy and pandas are imported by workers only, never by the web process
+    from .csvsource import Source
+    from .tabular import TableStats
 
 SNIFF_BYTES = 64 * 1024
 CHUNK_ROWS = 200_000
@@ -113,6 +115,8 @@ class CsvProcessor(Processor):
             raise ProcessingError("empty_file", "The file holds no rows.")
 
         with ctx.step("Summarise", total=1) as step:
+            from .tabular import summary_rows
+
             summaries = read.stats.summaries()
             with open(ctx.artifact("columns.csv"), "w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f)
@@ -137,6 +141,8 @@ class CsvProcessor(Processor):
     def _check_width(ctx: Any, encoding: str, bom: int, dialect: dict, newline: bytes, sample: str) -> int:
         """The header's width, counted on the bytes before pandas parses anything; the first rows'
         widths from the sample. Past ``max_columns`` the file is refused ``too_large``."""
+        from .csvsource import RecordScanner, RecordTooLong, Source, TooManyColumns
+
         limits = ctx.limits
         scanner = RecordScanner(dialect["delimiter"], dialect["quotechar"], newline, limits.max_field_size,
                                 limits.max_columns, dialect["skipinitialspace"])
@@ -161,6 +167,8 @@ class CsvProcessor(Processor):
     def _read(self, ctx: Any, step: Any, encoding: str, bom: int, dialect: dict, newline: bytes, chunk_rows: int,
               max_rows: int | None, names: list[str] | None, offset: int = 0) -> _Read:
         import pandas as pd
+
+        from .csvsource import RecordScanner, RecordTooLong, Source, TooManyColumns
 
         limits = ctx.limits
         read = _Read()
@@ -210,6 +218,8 @@ class CsvProcessor(Processor):
               names: list[str] | None) -> bool:
         """Adds a chunk to the statistics; True when reading should stop."""
         if read.stats is None:
+            from .tabular import TableStats
+
             read.names = [str(c) if dialect["header"] or names else f"column_{i + 1}"
                           for i, c in enumerate(chunk.columns)]
             if len(read.names) > limits.max_columns:

@@ -23,7 +23,7 @@ _LISTS = {
     "French": """a au aux avec ce ces cette dans de des du elle elles en est et eux il ils je la le les leur
         leurs lui ma mais me mes moi mon ne nos notre nous on ou où par pas pour qu que qui sa se ses son sont
         sur ta te tes toi ton tu un une vos votre vous c d j l m n s t y été être avoir ont était comme plus
-        tout tous très sans aussi bien fait peut si""",
+        tout tous très sans aussi bien fait peut si à là ça qu'il qu'elle c'est n'est d'un d'une l'on j'ai s'il""",
     "German": """aber alle als also am an auch auf aus bei bin bis da damit dann das dass dem den der des die
         dies diese dieser doch du durch ein eine einem einen einer eines er es für hat hatte ich ihr im in ist
         ja kann kein mit nach nicht noch nur ob oder sich sie sind so über um und uns von vor war wie wir wird

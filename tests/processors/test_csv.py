@@ -260,6 +260,11 @@ def test_text_md_shows_the_first_rows_capped(tmp_path):
     assert "first 20 of 51 rows" in md and "first 20 of 30 columns" in md
 
 
+def test_text_md_cells_read_as_written(corpus):
+    md = run_processor(P, corpus / "csv_iris.csv").artifacts["text.md"].read_text(encoding="utf-8")
+    assert "| 5.1 | 3.5 | 1.4 | 0.2 | Iris-setosa |" in md and "first 20 of 150 rows" in md
+
+
 def test_parse_errors_say_no_raw_exception_text(tmp_path):
     data = 'a,b\n"1,2\n' + "x" * 10 + '"3"4,5\n'
     try:
