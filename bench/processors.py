@@ -3,12 +3,16 @@
 Every measurement runs in a fresh subprocess started by a small launcher, so peak RSS is that run's
 alone (``bench.common.run_measured``).
 
-    python -m bench processors [--quick]
+    python -m bench processors [--quick] [--only=csv,txt]
+
+The csv processor is also shown next to a bare whole-file ``pd.read_csv`` (no statistics), the
+txt processor next to a bare read + word count.
 """
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from . import files
 from .common import run_measured
@@ -58,6 +62,14 @@ with open(PATH, encoding="utf-8") as f:
 """,
 }
 
+# further bare baselines, printed under the processor's line
+MORE_BARE = {
+    "csv": {"read_csv whole": """
+import pandas as pd
+frame = pd.read_csv(PATH)
+"""},
+}
+
 LIBS = {"csv": "pandas", "pdf": "pypdf", "xlsx": "openpyxl", "docx": "docx", "txt": "re"}
 
 TIMED = """
@@ -76,24 +88,26 @@ def _run(code: str, *args: str) -> dict:
     return run_measured(code, *args)
 
 
-def cases(quick: bool, tmp: Path) -> list[tuple[str, str, Path]]:
+def cases(quick: bool, tmp: Path, only: list[str] | None = None) -> list[tuple[str, str, Path]]:
     csv_sizes = (5,) if quick else (10, 100)
     pdf_pages = (10,) if quick else (10, 100)
-    out = [("csv", f"{mb} MB", files.csv_file(tmp / f"{mb}.csv", mb)) for mb in csv_sizes]
-    out += [("pdf", f"{n} pages", files.pdf_file(tmp / f"{n}.pdf", n)) for n in pdf_pages]
-    out.append(("xlsx", "20k rows" if quick else "100k rows", files.xlsx_file(tmp / "t.xlsx", 20_000 if quick
-                                                                             else 100_000)))
-    out.append(("docx", "2k paragraphs" if quick else "20k paragraphs",
-                files.docx_file(tmp / "t.docx", 2_000 if quick else 20_000)))
-    out.append(("txt", "10 MB" if quick else "100 MB", files.txt_file(tmp / "t.txt", 10 if quick else 100)))
-    return out
+    made: list[tuple[str, str, Any]] = [
+        ("csv", f"{mb} MB", lambda mb=mb: files.csv_file(tmp / f"{mb}.csv", mb)) for mb in csv_sizes]
+    made += [("pdf", f"{n} pages", lambda n=n: files.pdf_file(tmp / f"{n}.pdf", n)) for n in pdf_pages]
+    made.append(("xlsx", "20k rows" if quick else "100k rows",
+                 lambda: files.xlsx_file(tmp / "t.xlsx", 20_000 if quick else 100_000)))
+    made.append(("docx", "2k paragraphs" if quick else "20k paragraphs",
+                 lambda: files.docx_file(tmp / "t.docx", 2_000 if quick else 20_000)))
+    made.append(("txt", "10 MB" if quick else "100 MB", lambda: files.txt_file(tmp / "t.txt", 10 if quick else 100)))
+    return [(name, size, make()) for name, size, make in made if not only or name in only]
 
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    only = next((a.split("=", 1)[1].split(",") for a in argv if a.startswith("--only=")), None)
     rows = []
     with tempfile.TemporaryDirectory(prefix="pj-bench-") as d:
-        for name, size, path in cases(quick, Path(d)):
+        for name, size, path in cases(quick, Path(d), only):
             bare = _run(TIMED.format(path=str(path), body=BARE[name], libs=LIBS[name]))
             ours = _run(OURS.replace("{libs}", LIBS[name]), name, str(path))
             ratio = bare["seconds"] / ours["seconds"]
@@ -101,4 +115,8 @@ def main(argv: list[str]) -> int:
             print(f"{name:5} {size:>15} {path.stat().st_size / 1e6:8.1f} MB  bare {bare['seconds']:7.2f}s "
                   f"{bare['peak_mb']:6.0f} MB   ours {ours['seconds']:7.2f}s {ours['peak_mb']:6.0f} MB   "
                   f"throughput ratio {ratio:4.2f}", flush=True)
+            for label, body in MORE_BARE.get(name, {}).items():
+                other = _run(TIMED.format(path=str(path), body=body, libs=LIBS[name]))
+                print(f"{'':5} {label:>15} {'':11}  bare {other['seconds']:7.2f}s {other['peak_mb']:6.0f} MB   "
+                      f"{'':22}throughput ratio {other['seconds'] / ours['seconds']:4.2f}", flush=True)
     return 0
