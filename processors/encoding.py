@@ -261,6 +261,7 @@ class StreamDecoder:
         except UnicodeDecodeError as exc:
             data = pending + raw
             head = data[: exc.start].decode(self.encoding)
+            self._ascii = self._ascii and head.isascii()
             text = head + self._switch(data[exc.start:], start + exc.start, final)
         if self._ascii and not text.isascii():
             self._ascii = False

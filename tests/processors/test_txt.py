@@ -233,3 +233,11 @@ def test_english_stopwords_are_not_top_words(tmp_path):
     assert top[:2] == ["cat", "sat"] and not {"the", "on", "and", "a", "of", "it", "was"} & set(top)
     assert r["top_words_exclude_stopwords_of"] == ["English"]
     assert r["words"] == 20 * 30
+
+
+def test_utf8_then_cp1252_in_one_chunk_is_replaced_not_switched(tmp_path):
+    data = b"x" * SAMPLE + "\nnaïve\n".encode() * 10 + "café\n".encode("cp1252")
+    r = run(tmp_path, data).result
+    assert r["encoding"] == "utf-8" and r["replacement_characters"] == 1
+    assert {"naïve", "caf"} <= {w["word"] for w in r["top_words"]}
+    assert not any("detected again" in w for w in r["warnings"])
