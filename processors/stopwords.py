@@ -47,6 +47,24 @@ _LISTS = {
         na nie niż o od oraz po pod przez przy się są ta tak także te ten to tu w we z za że żeby""",
     "Turkish": """ama ancak bir biz bu çok da daha de diye en gibi hem her için ile ise kadar ki mi mu nasıl ne
         o olan olarak olduğu ona onlar onu sen şey şu ve veya ya yani""",
+    "Ukrainian": """а або але б без би був була були було в вже від він вона вони воно все де для до є же з за
+        і й їх к коли ми на не нема ні о по під при про та так також те то ти тільки у це цей що щоб я як""",
+    "Czech": """a aby ale ani by byl byla bylo být co do i jak jako je jeho její jen jsem jsou k kde když
+        která které který mezi na nebo než o od po pod pro s se si také tak to tu už v ve z za že""",
+    "Hungarian": """a az azt be csak de egy egyik el én és ez ezt fel hogy is itt ki le meg mert mi mint
+        nagyon nem nincs pedig már még most ő ők sem volt van vagy voltak lesz""",
+    "Romanian": """a acest această al ale am ca care ce cu cum de din după e el ea ei este fi fost în
+        la le mai mult ne nu o pe pentru prin sa să se si și sunt un una unei unui""",
+    "Greek": """αλλά από για δεν η θα και με μια να ο οι που σε στη στην στο στον στα στις τα την της
+        τη το τον των τους ένα είναι ήταν ως ή όπως αυτό αυτή""",
+    "Danish": """af alle at blev da de den denne der det dig du efter eller en er et for fra han har hun
+        hvad hvis i ikke jeg kan med men mig min når og om op på som til var vi være""",
+    "Norwegian": """av alle at da de den denne der det du eller en er et etter for fra han har hun hva
+        hvis i ikke jeg kan med men meg min når og om opp på som til var vi være""",
+    "Finnish": """ei en eli että hän he ja jo joka jos kanssa kuin kun me mikä mitä mutta myös ne niin
+        nyt oli olla on ovat se sen siinä tai te tämä vain voi""",
+    "Indonesian": """ada adalah akan atau bahwa bisa dalam dan dari dengan di ini itu juga ke karena
+        kami kita mereka oleh pada saya sebagai sudah tidak untuk yang""",
     "Swedish": """att av de den det detta du efter en ett för från har hon i inte jag kan man med men mot
         någon när och om på sig sin som till under upp ut var vi vid är än""",
 }

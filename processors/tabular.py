@@ -219,7 +219,8 @@ class ColumnStats:
         elif self.kind == "datetime":
             out.update({"type": "datetime" if self.has_time or not _midnight(self.min, self.max) else "date",
                         "min": _when(self.min, self.has_time), "max": _when(self.max, self.has_time)})
-        if self.kind in ("text", "boolean", "datetime") or (self.kind == "integer" and len(self.distinct) <= 50):
+        if self.kind in ("text", "boolean", "datetime") or (self.kind == "integer" and not self.distinct_overflow
+                                                                    and len(self.distinct) <= 50):
             out["top_values"] = [{"value": _plain(v), "count": int(c)} for v, c in self.top.most_common(TOP_VALUES)]
             out["top_values_exact"] = not self.top_pruned
         if self.kind == "text":
