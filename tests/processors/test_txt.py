@@ -241,3 +241,11 @@ def test_utf8_then_cp1252_in_one_chunk_is_replaced_not_switched(tmp_path):
     assert r["encoding"] == "utf-8" and r["replacement_characters"] == 1
     assert {"naïve", "caf"} <= {w["word"] for w in r["top_words"]}
     assert not any("detected again" in w for w in r["warnings"])
+
+
+def test_web_side_imports_stay_light():
+    """Loading the txt and csv plugins (as the web process does) imports no segmenter, pandas or numpy."""
+    code = ("import sys, processors.txt, processors.csv; "
+            "print(sorted(m for m in ('jieba', 'pandas', 'numpy', 'charset_normalizer') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
