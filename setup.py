@@ -36,6 +36,7 @@ requires = [
     "redis>=5.0",
     "pluggy>=1.5",
     "charset-normalizer>=3.3",
+    "jieba>=0.42",  # Chinese word segmentation (processors/words.py), imported only by workers
     "pypdf[crypto]>=6.16.1",
     "pypdfium2>=4.30",
     "fonttools>=4.50",

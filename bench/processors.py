@@ -79,6 +79,12 @@ for i in range(len(doc)):
 subprocess.run(["pdftotext", "-enc", "UTF-8", PATH, PATH + ".txt"], check=True, capture_output=True)
 """),
     },
+    "csv": {
+        "read_csv whole": ("pandas", """
+import pandas as pd
+frame = pd.read_csv(PATH)
+"""),
+    },
 }
 
 LIBS = {"csv": "pandas", "pdf": "pypdf, pypdfium2", "xlsx": "openpyxl", "docx": "docx", "txt": "re"}
@@ -146,7 +152,7 @@ def _others(name: str, path: Path, ours_code: str, rounds: int) -> None:
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    only = {a.split("=", 1)[1] for a in argv if a.startswith("--format=")}
+    only = {f for a in argv if a.startswith(("--format=", "--only=")) for f in a.split("=", 1)[1].split(",")}
     rows = []
     with tempfile.TemporaryDirectory(prefix="pj-bench-") as d:
         for name, size, path in cases(quick, Path(d), only):

@@ -9,13 +9,21 @@ import re
 from collections.abc import Iterable, Sequence
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
-_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)([#+\-=>])", re.MULTILINE)
+_ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
 
 
 def escape(text: str) -> str:
-    """``text`` with Markdown's inline markup characters escaped, and line-start markers neutralised."""
+    """``text`` with Markdown's inline markup characters escaped, and line-start markers neutralised
+    (``1.`` becomes ``1\\.``: a backslash before a digit would be shown, not read)."""
     text = _SPECIAL.sub(r"\\\1", text)
+    text = _ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def _inline(text: str) -> str:
+    """Escaping for text inside a line (a table cell): no line-start markers to neutralise."""
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 def heading(text: str, level: int) -> str:
@@ -25,7 +33,7 @@ def heading(text: str, level: int) -> str:
 
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
-    return escape(" ".join(text.split()))
+    return _inline(" ".join(text.split()))
 
 
 def table(rows: Iterable[Sequence[object]], header: Sequence[object] | None = None) -> str:

@@ -1,13 +1,16 @@
 """Column statistics accumulated chunk by chunk, so memory stays flat whatever the table's size.
 
-Counts, nulls, min and max are exact; mean and standard deviation are merged exactly across
-chunks (Chan's parallel formula); distinct counts are exact up to a cap and then a lower bound;
+Counts, nulls, min and max are exact (integers as integers, ISO dates and date-times as dates);
+mean and standard deviation are merged exactly across chunks (Chan's parallel formula); distinct
+counts are exact up to a cap and then a lower bound (the count reached, ``distinct_exact: false``);
 quantiles come from a bounded reservoir sample (exact while the column fits in it); top values
 from a bounded counter (exact unless it had to be pruned). Each summary says which.
 """
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -19,6 +22,7 @@ SAMPLE_SIZE = 10_000
 TOP_VALUES = 10
 COUNTER_CAP = 50_000
 BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
 class ColumnStats:
@@ -38,6 +42,8 @@ class ColumnStats:
         self.rng = np.random.default_rng(seed)
         self.distinct: set = set()
         self.distinct_overflow = False
+        self.distinct_reached = 0
+        self.has_time = False
         self.top: Counter = Counter()
         self.top_pruned = False
         self.text_min_len: int | None = None
@@ -69,6 +75,8 @@ class ColumnStats:
                 return
             # a sample decides cheaply for most text columns; the whole chunk confirms the rest
             head = text.iloc[:500].str.strip()
+            if "number" not in self.kinds and head.str.fullmatch(ISO_DATE).all() and self._dates(text):
+                return
             maybe_bool = head.str.lower().isin(BOOL_WORDS).all()
             if not maybe_bool and pd.to_numeric(head, errors="coerce").isna().any():
                 self._text(text)
@@ -96,6 +104,25 @@ class ColumnStats:
         self._reservoir(arr)
         if not self.distinct_overflow:  # past 10,000 distinct numbers, counting each is all cost, no use
             self._count_values(numbers)
+
+    def _dates(self, text: pd.Series) -> bool:
+        """ISO dates or date-times (``2024-01-01``, ``2024-01-01 10:00:00``) as dates, once the
+        chunk's first values all look like one; False when some value of the chunk is not one."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            return False
+        if not pd.api.types.is_datetime64_any_dtype(parsed) or parsed.isna().any():
+            return False  # mixed time zones, a 2024-02-30, or text
+        head = text.iloc[:500]
+        self.has_time = self.has_time or bool((head.str.len() > 10).any()) or bool(
+            (parsed != parsed.dt.normalize()).any())
+        self.kinds["datetime"] += len(parsed)
+        self._minmax(parsed.min(), parsed.max())
+        self._count_values(text)
+        return True
 
     def _text(self, text: pd.Series) -> None:
         self.kinds["text"] += len(text)
@@ -144,10 +171,14 @@ class ColumnStats:
         if not self.distinct_overflow:
             if len(counts) > DISTINCT_CAP:
                 self.distinct_overflow = True  # no need to build a set that would be thrown away
+                self.distinct_reached = max(len(self.distinct), len(counts))
+                self.distinct = set()
             else:
                 self.distinct.update(counts.index.tolist())
                 if len(self.distinct) > DISTINCT_CAP:
                     self.distinct_overflow = True
+                    self.distinct_reached = len(self.distinct)
+                    self.distinct = set()
         if len(counts) > COUNTER_CAP // 2:
             counts = counts.nlargest(COUNTER_CAP // 2)  # C-speed pruning of a very diverse chunk
             self.top_pruned = True
@@ -173,26 +204,44 @@ class ColumnStats:
             "type": self.kind,
             "count": self.count,
             "nulls": self.nulls,
-            "distinct": min(len(self.distinct), DISTINCT_CAP) if self.distinct_overflow else len(self.distinct),
+            "distinct": self.distinct_reached if self.distinct_overflow else len(self.distinct),
             "distinct_exact": not self.distinct_overflow,
         }
         if self.kind in ("integer", "float"):
             std = math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else None
             qs = np.quantile(self.sample, [0.25, 0.5, 0.75]).tolist() if self.sample.size else [None] * 3
+            lo, hi = (self.min, self.max) if self.kind == "float" else (_integer(self.min), _integer(self.max))
             out.update({
-                "min": self.min, "max": self.max, "mean": self.mean if self.n else None, "std": std,
+                "min": lo, "max": hi, "mean": self.mean if self.n else None, "std": std,
                 "quantiles": {"p25": qs[0], "p50": qs[1], "p75": qs[2]},
                 "quantiles_exact": self.seen_numbers <= SAMPLE_SIZE,
             })
         elif self.kind == "datetime":
-            out.update({"min": self.min, "max": self.max})
-        if self.kind in ("text", "boolean", "datetime") or (self.kind == "integer" and len(self.distinct) <= 50):
+            out.update({"type": "datetime" if self.has_time or not _midnight(self.min, self.max) else "date",
+                        "min": _when(self.min, self.has_time), "max": _when(self.max, self.has_time)})
+        if self.kind in ("text", "boolean", "datetime") or (self.kind == "integer" and not self.distinct_overflow
+                                                                    and len(self.distinct) <= 50):
             out["top_values"] = [{"value": _plain(v), "count": int(c)} for v, c in self.top.most_common(TOP_VALUES)]
             out["top_values_exact"] = not self.top_pruned
         if self.kind == "text":
             out["min_length"] = self.text_min_len
             out["max_length"] = self.text_max_len
         return out
+
+
+def _integer(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _midnight(*values: Any) -> bool:
+    return all(isinstance(v, pd.Timestamp) and v == v.normalize() for v in values if v is not None)
+
+
+def _when(value: Any, has_time: bool) -> Any:
+    """A date as ``2024-01-01``, a date-time as ``2024-01-01T10:00:00`` (its ISO form)."""
+    if not isinstance(value, pd.Timestamp):
+        return value
+    return value.isoformat() if has_time or value != value.normalize() else value.date().isoformat()
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,8 @@ An option declared ``secret=True`` (a PDF password) is never returned by the API
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BadRequest
@@ -35,6 +36,9 @@ class Option:
     library has installed on this machine, say); an empty answer restricts nothing, as there is
     nothing to check against. With ``separator``, a string value may name several choices joined
     by it (Tesseract's ``eng+chi_sim``). A value outside the choices is refused with 400 ``bad_option``.
+
+    ``check``: a function given a value of the right type that returns why it is not usable
+    (a sentence, answered as ``400 bad_option`` at submit) or None.
     """
 
     name: str
@@ -51,6 +55,7 @@ class Option:
             return None
         values = self.choices() if callable(self.choices) else self.choices
         return list(values) or None
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> dict:
         out = {"name": self.name, "type": _TYPES.get(self.type, self.type.__name__), "default": self.default,
@@ -154,6 +159,9 @@ def validate_options(processor: Any, raw: dict) -> dict:
             refusal = option.refusal(raw[name])
             if refusal:
                 raise BadOption(refusal)
+            problem = option.check(raw[name]) if option.check else None
+            if problem:
+                raise BadOption(f"The option {name!r} is not usable: {problem}")
             out[name] = raw[name]
         elif option.default is not None:
             out[name] = option.default

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -127,3 +129,147 @@ def test_corpus_against_pandas(corpus):
     with pytest.raises(ProcessingError) as info:
         run_processor(P, corpus / "csv_empty.csv")
     assert info.value.code == "empty_file"
+
+
+def test_empty_file_message(tmp_path):
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, write(tmp_path, b""))
+    assert (info.value.code, info.value.message) == ("empty_file", "The file is empty.")
+
+
+def test_turkish_cp1254(tmp_path):
+    text = "ad,şehir,not\nAyşe,İzmir,çok güzel\nMehmet,Muğla,ışıklı\nGül,Eskişehir,öğretmen\n"
+    r = run_processor(P, write(tmp_path, text.encode("cp1254"))).result
+    assert r["encoding"] == "cp1254"
+    assert {t["value"] for t in by_name(r)["şehir"]["top_values"]} == {"İzmir", "Muğla", "Eskişehir"}
+
+
+def test_cp1252_after_the_sniffed_sample(tmp_path):
+    rows = "".join(f"{i},plain,{i * 2}\n" for i in range(12_000))
+    assert len(rows) > 64 * 1024
+    data = ("id,word,n\n" + rows).encode() + "12000,café,1\n12001,crème,2\n".encode("cp1252")
+    r = run_processor(P, write(tmp_path, data)).result
+    assert r["encoding"] == "cp1252" and r["replacement_characters"] == 0 and r["rows"] == 12_002
+    assert {"café", "crème"} <= {t["value"] for t in by_name(r)["word"]["top_values"]}
+    assert any("detected again" in w for w in r["warnings"])
+
+
+def test_isolated_nul_in_a_field_is_read_and_reported(tmp_path):
+    data = b"a,b,c\n" + b"".join(b"%d,x\x00y,%d\n" % (i, i) if i % 10 == 0 else b"%d,xy,%d\n" % (i, i)
+                                 for i in range(100))
+    assert P.sniff(data[:8192])
+    r = run_processor(P, write(tmp_path, data)).result
+    assert r["rows"] == 100 and r["nul_characters"] == 10
+    assert any("NUL" in w for w in r["warnings"])
+
+
+@pytest.mark.parametrize("line", ["name:value|other", "a|b|c", "key: value"])
+def test_one_line_is_not_split_on_a_guess(tmp_path, line):
+    r = run_processor(P, write(tmp_path, line + "\n")).result
+    assert r["delimiter"] == "," and r["columns"] == 1
+
+
+def test_rows_longer_than_the_header_keep_their_cells(tmp_path):
+    r = run_processor(P, write(tmp_path, "a,b\n1,2\n3,4,5,6\n7,8\n")).result
+    assert r["rows"] == 3 and r["columns"] == 4 and r["extra_columns"] == 2 and r["rows_longer_than_header"] == 1
+    cols = by_name(r)
+    assert list(cols) == ["a", "b", "column_3", "column_4"]
+    assert cols["column_4"]["count"] == 1 and cols["column_4"]["min"] == 6
+    assert any("column_3 to column_4" in w for w in r["warnings"])
+
+
+def test_column_statistics_types(tmp_path):
+    n = 12_000
+    lines = ["id,ratio,day,stamp"] + [f"{i},{i / 7:.6f},2024-{1 + i % 12:02d}-{1 + i % 28:02d},"
+                                      f"2024-01-01 {i % 24:02d}:{i % 60:02d}:00" for i in range(n)]
+    cols = by_name(run_processor(P, write(tmp_path, "\n".join(lines) + "\n")).result)
+    assert cols["id"]["type"] == "integer" and cols["id"]["distinct"] >= 10_000
+    assert cols["id"]["distinct_exact"] is False
+    assert cols["ratio"]["distinct"] > 0 and cols["ratio"]["distinct_exact"] is False
+    assert cols["id"]["min"] == 0 and isinstance(cols["id"]["min"], int) and cols["id"]["max"] == n - 1
+    assert "top_values" not in cols["id"], "12,000 distinct integers have no telling top values"
+    assert isinstance(cols["id"]["max"], int)
+    assert cols["day"]["type"] == "date" and (cols["day"]["min"], cols["day"]["max"]) == ("2024-01-01", "2024-12-28")
+    assert cols["stamp"]["type"] == "datetime"
+    assert (cols["stamp"]["min"], cols["stamp"]["max"]) == ("2024-01-01T00:00:00", "2024-01-01T23:59:00")
+    assert cols["ratio"]["std"] > 0 and cols["ratio"]["quantiles"]["p50"] is not None
+
+
+def test_dates_then_text_is_text(tmp_path):
+    cols = by_name(run_processor(P, write(tmp_path, "d\n2024-01-01\n2024-02-30x\n")).result)
+    assert cols["d"]["type"] == "text"
+
+
+def _peak_mib(path, limits: str = "None") -> tuple[str, float, float]:
+    code = (
+        "import resource,time,sys;from processors.csv import CsvProcessor;from pyramid_jobs import ProcessingError;"
+        "from pyramid_jobs.testing import run_processor;t=time.monotonic();code='ok'\n"
+        f"try: run_processor(CsvProcessor(), {str(path)!r}, limits={limits})\n"
+        "except ProcessingError as e: code=e.code\n"
+        "print(code, time.monotonic()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return out[0], float(out[1]), float(out[2])
+
+
+def test_a_million_column_header_is_refused_before_parsing(tmp_path):
+    wide = tmp_path / "wide.csv"
+    with open(wide, "wb") as f:
+        f.write(b",".join(b"c%d" % i for i in range(1_000_000)) + b"\n")
+    small = write(tmp_path, "a,b\n1,2\n", name="small.csv")
+    _, _, baseline = _peak_mib(small)
+    code, seconds, peak = _peak_mib(wide)
+    assert code == "too_large" and seconds < 10
+    assert peak - baseline < 60, f"peak {peak:.0f} MiB against {baseline:.0f} MiB for a tiny csv"
+
+
+def test_a_quoted_field_spanning_many_lines_is_bounded(tmp_path):
+    path = tmp_path / "field.csv"
+    with open(path, "wb") as f:
+        f.write(b'a,b\n1,"')
+        for _ in range(12):
+            f.write(b"line of a very long quoted field\n" * 32_768)  # 1 MiB of short lines
+        f.write(b'"\n')
+    code, seconds, peak = _peak_mib(path, "{'max_field_size': 4 << 20}")
+    assert code == "too_large" and seconds < 20
+    r = run_processor(P, path).result  # under the default 16 MiB limit it is one field of one row
+    assert r["rows"] == 1 and by_name(r)["b"]["max_length"] > 12 << 20
+
+
+def test_a_stray_quote_is_not_a_quoted_field(tmp_path):
+    body = "".join(f'{i},5" screen,{i}\n' for i in range(20_000))
+    r = run_processor(P, write(tmp_path, "id,size,n\n" + body), limits={"max_field_size": 64 << 10}).result
+    assert r["rows"] == 20_000
+
+
+def test_chunks_are_sized_by_bytes(tmp_path):
+    from processors.csv import _chunk_rows
+
+    assert _chunk_rows("a,b\n1,2\n" * 100, 2) == 200_000
+    wide = ",".join(["x" * 10] * 5000) + "\n"
+    assert _chunk_rows(wide * 3, 5000) <= 800
+
+
+def test_text_md_shows_the_first_rows_capped(tmp_path):
+    header = ",".join(f"c{i}" for i in range(30))
+    rows = "\n".join(",".join(str(r * 100 + c) for c in range(30)) for r in range(50))
+    run = run_processor(P, write(tmp_path, header + "\n" + rows + "\n|*x,2\n"), filename="wide.csv")
+    md = run.artifacts["text.md"].read_text(encoding="utf-8")
+    lines = md.splitlines()
+    assert lines[0] == "# wide.csv"
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0].startswith("| c0 | c1 |") and table[0].count("|") == 21 and len(table) == 22
+    assert "first 20 of 51 rows" in md and "first 20 of 30 columns" in md
+
+
+def test_text_md_cells_read_as_written(corpus):
+    md = run_processor(P, corpus / "csv_iris.csv").artifacts["text.md"].read_text(encoding="utf-8")
+    assert "| 5.1 | 3.5 | 1.4 | 0.2 | Iris-setosa |" in md and "first 20 of 150 rows" in md
+
+
+def test_parse_errors_say_no_raw_exception_text(tmp_path):
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, write(tmp_path, 'a,b\n1,"never closed\n2,3\n'))
+    assert info.value.code == "corrupt_file"
+    assert "C error" not in info.value.message and "tokenizing" not in info.value.message
+    assert str(tmp_path) not in info.value.message and "delimiter" in info.value.message
