@@ -55,15 +55,21 @@ def pdf_file(path: Path, pages: int) -> Path:
 
 
 def xlsx_file(path: Path, rows: int) -> Path:
+    """``rows`` x 10 columns of numbers, text, dates, booleans: the mix real sheets hold."""
+    import datetime
+
     import openpyxl
 
     rnd = random.Random(2)
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Data")
-    ws.append(["id", "price", "city", "quantity", "note"])
+    ws.append(["id", "price", "city", "quantity", "note", "when", "paid", "ratio", "code", "stamp"])
+    day = datetime.date(2020, 1, 1)
+    stamp = datetime.datetime(2024, 1, 1, 8, 30)
     for i in range(rows):
         ws.append([i, round(rnd.uniform(1, 1000), 2), rnd.choice(["Oslo", "Lima", "Pune"]), rnd.randint(0, 500),
-                   f"item {i % 977}"])
+                   f"item {i % 977}", day + datetime.timedelta(days=i % 2000), i % 3 == 0, rnd.random(),
+                   f"C-{rnd.randint(0, 99999):05d}", stamp + datetime.timedelta(minutes=i)])
     wb.save(path)
     return path
 
