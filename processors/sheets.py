@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import markdown
@@ -28,6 +29,7 @@ PREVIEW_COLUMNS = 30
 PREVIEW_CELL = 200
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+FORMULA_START = re.compile("^[" + re.escape("".join(FORMULA_PREFIXES)) + "]", re.M)
 
 
 def sheet_file_name(index: int, title: str) -> str:
@@ -76,7 +78,53 @@ def display(value: Any) -> Any:
 
 def csv_row(row: list) -> list:
     """A row for the CSV: text that a spreadsheet would run as a formula gets a leading ``'``."""
-    return [("'" + v if v[:1] in FORMULA_FIRST else v) if type(v) is str else display(v) for v in row]
+    return [(("'" + v) if v[:1] in FORMULA_FIRST else v) if (t := type(v)) is str
+            else (int(v) if -1e15 < v < 1e15 and v.is_integer() else v) if t is float
+            else display(v) for v in row]
+
+
+def _numbers_for_csv(values: tuple, arr: np.ndarray) -> list | tuple:
+    """Whole numbers written as Excel shows them (``3``, not ``3.0``), decided for the column at once."""
+    whole = (arr == np.floor(arr)) & (np.abs(arr) < 1e15)
+    if whole.all():
+        return arr.astype(np.int64).tolist()
+    if not whole.any():
+        return values
+    return [int(v) if w else v for v, w in zip(values, whole.tolist(), strict=True)]
+
+
+def _dates(values: tuple, kind: str) -> tuple[list, pd.Series]:
+    series = pd.to_datetime(pd.Series(values, dtype=object))
+    arr = series.to_numpy()
+    if kind == "date":
+        return np.datetime_as_string(arr, unit="D").tolist(), series
+    unit = "s" if (arr.astype("datetime64[s]") == arr).all() else "ms"
+    return [c.replace("T", " ") for c in np.datetime_as_string(arr, unit=unit).tolist()], series
+
+
+def _convert(values: tuple) -> tuple[list | tuple, pd.Series]:
+    """One column of a batch: (its cells for the CSV, a series typed for the statistics).
+
+    Decided per column, in C where the column is of one kind (most are), cell by cell otherwise."""
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind in ("floating", "integer"):
+        arr = np.array(values, dtype=np.float64)
+        return _numbers_for_csv(values, arr), pd.Series(arr)
+    if kind == "string":
+        series = pd.Series(values, dtype=object)
+        if "" in values:
+            series = series.where(series != "", None)
+        if FORMULA_START.search("\n".join(values)):
+            return csv_row(values), series
+        return values, series
+    if kind in ("date", "datetime"):
+        try:
+            return _dates(values, kind)
+        except (ValueError, OverflowError):  # out of pandas' range: cell by cell
+            return csv_row(values), _column(values)
+    if kind == "boolean":
+        return ["TRUE" if v else "FALSE" for v in values], pd.Series(values, dtype=bool)
+    return csv_row(values), _column(values)
 
 
 def _column(values: Iterable) -> pd.Series:
@@ -92,6 +140,14 @@ def _column(values: Iterable) -> pd.Series:
     elif pd.api.types.is_timedelta64_dtype(s):
         s = s.map(lambda v: None if pd.isna(v) else excel_duration(v.to_pytimedelta()), na_action="ignore")
     return s
+
+
+def _with_errors(line: list, errs: dict[int, str] | None) -> list:
+    """Error cells as Excel shows them (``#DIV/0!``): calamine gives them as empty strings."""
+    for c, text in (errs or {}).items():
+        if c < len(line):
+            line[c] = text
+    return line
 
 
 @dataclass
@@ -119,48 +175,50 @@ class SheetReader:
         self.data = SheetData(columns=self.width)
         self.stats: TableStats | None = None
         self.batch: list[list] = []
+        self.empty_rows: list[int] = []  # positions in the batch of empty rows between data rows
+        self.batch_errors: list[tuple[int, dict[int, str]]] = []
+        self.writer: Any = None
 
     def read(self, out: Any, progress: Callable[[int], None]) -> SheetData:
-        writer = csv.writer(out)
+        self.writer = writer = csv.writer(out)
         data, errors, pad, width = self.data, self.errors, [""] * self.pad, self.width
+        batch = self.batch
         pending = 0  # empty rows not written yet: only written if data follows
         for r, row in enumerate(self.sheet.iter_rows()):
             if pad:
                 row = pad + row
-            errs = errors.get(r)
+            errs = errors.get(r) if errors else None
             if row.count("") == width and not errs:
                 pending += 1
                 continue
             if pending:
-                writer.writerows([[]] * pending)
+                if self.stats is None:
+                    writer.writerows([[]] * pending)  # above the first row with data
+                else:
+                    self.empty_rows.extend(range(len(batch), len(batch) + pending))
+                    batch.extend([[""] * width] * pending)
                 data.rows += pending
                 pending = 0
-            line = csv_row(row)
-            if errs:
-                for c, text in errs.items():
-                    if c < width:
-                        line[c] = text
-                data.error_cells += len(errs)
-            writer.writerow(line)
             data.rows += 1
+            if errs:
+                data.error_cells += len(errs)
             if len(data.preview) < PREVIEW_ROWS:
                 data.preview.append(self._preview(row, errs))
-            self._stats(row)
-            if data.rows % BATCH == 0:
+            if self.stats is None:
+                self._start_stats(row)
+                if data.header:
+                    writer.writerow(_with_errors(csv_row(row), errs))
+                    continue
+            if errs:
+                self.batch_errors.append((len(batch), errs))
+            batch.append(row)
+            if len(batch) >= BATCH:
+                self._flush()
                 progress(data.rows)
         self._flush()
         data.summaries = self.stats.summaries() if self.stats else []
         progress(data.rows)
         return data
-
-    def _stats(self, row: list) -> None:
-        if self.stats is None:
-            self._start_stats(row)
-            if self.data.header:
-                return
-        self.batch.append(row)
-        if len(self.batch) >= BATCH:
-            self._flush()
 
     def _start_stats(self, first: list) -> None:
         """The first row with data is the header when all its cells are non-blank text."""
@@ -171,12 +229,28 @@ class SheetReader:
         self.stats = TableStats(names)
 
     def _flush(self) -> None:
-        if not self.batch or self.stats is None:
+        """The batch column by column: cells for the CSV and series for the statistics together."""
+        batch = self.batch
+        if not batch or self.stats is None:
             return
-        for stats, values in zip(self.stats.columns, zip(*self.batch, strict=True), strict=False):
-            stats.feed(_column(values))
-        self.stats.rows += len(self.batch)
-        self.batch.clear()
+        out_columns, keep = [], None
+        if self.empty_rows:
+            keep = np.ones(len(batch), dtype=bool)
+            keep[self.empty_rows] = False
+        for stats, values in zip(self.stats.columns, zip(*batch, strict=True), strict=False):
+            cells, series = _convert(values)
+            out_columns.append(cells)
+            stats.feed(series[keep] if keep is not None else series)
+        rows = list(zip(*out_columns, strict=True))
+        for i in self.empty_rows:
+            rows[i] = ()
+        for i, errs in self.batch_errors:
+            rows[i] = _with_errors(list(rows[i]), errs)
+        self.writer.writerows(rows)
+        self.stats.rows += len(batch) - len(self.empty_rows)
+        batch.clear()
+        self.empty_rows.clear()
+        self.batch_errors.clear()
 
     def _preview(self, row: list, errs: dict[int, str] | None) -> list:
         cells = [display(v) for v in row[:PREVIEW_COLUMNS]]

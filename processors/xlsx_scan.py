@@ -170,8 +170,8 @@ class _SheetScanner:
         self.row_end = b"</" + p + b"row>"
         self.cell_ref = b"<" + p + b'c r="'
         self.cell_any = (b"<" + p + b"c ", b"<" + p + b"c>")
-        self.formula = (b"<" + p + b"f>", b"<" + p + b"f ", b"<" + p + b"f/>")
-        self.merge = (b"<" + p + b"mergeCell ", b"<" + p + b"mergeCell>")
+        self.formula = (b"<" + p + b"f>", b"<" + p + b"f ")
+        self.merge = b"<" + p + b"mergeCell "
         self.errors_re = re.compile(ERROR_CELL % (p, p), re.S)
         self.tokens = re.compile(TOKENS % (p, p))
         self.row = 0  # exact path: the current row and column
@@ -180,7 +180,7 @@ class _SheetScanner:
     def feed(self, data: bytes) -> None:
         info = self.info
         info.formulas += sum(data.count(t) for t in self.formula)
-        info.merges += sum(data.count(t) for t in self.merge)
+        info.merges += data.count(self.merge)
         info.string_refs += data.count(b't="s"')
         if b't="e"' in data:
             self._errors(data)
