@@ -96,7 +96,7 @@ def _numbers_for_csv(values: tuple, arr: np.ndarray) -> list | tuple:
 def _dates(values: tuple, kind: str) -> tuple[list, pd.Series]:
     series = pd.to_datetime(pd.Series(values, dtype=object))
     arr = series.to_numpy()
-    if kind == "date":
+    if kind == "date" and (arr.astype("datetime64[D]") == arr).all():  # "date" may mix in date-times
         return np.datetime_as_string(arr, unit="D").tolist(), series
     unit = "s" if (arr.astype("datetime64[s]") == arr).all() else "ms"
     return [c.replace("T", " ") for c in np.datetime_as_string(arr, unit=unit).tolist()], series

@@ -62,6 +62,8 @@ class ColumnStats:
             self._minmax(values.min(), values.max())
             if not self.distinct_overflow:  # as for numbers: past the cap, counting each stamp is all cost
                 self._count_values(values)
+            else:
+                self.top_pruned = True  # the top values saw only the first chunks
             return
         if numbers is None:
             text = values.astype(str)
