@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
-_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)](?=\s|$))", re.MULTILINE)
 
 
 def escape(text: str) -> str:

@@ -142,3 +142,230 @@ def test_bad_files(tmp_path, data, code):
     with pytest.raises(ProcessingError) as info:
         run_processor(P, tmp_path / "x.xlsx")
     assert info.value.code == code
+
+
+# -- workbooks written by hand, as hostile or odd producers write them ---------------------------------------
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def hand_workbook(path, sheet: str, shared: list[str] | None = None, *, sheets_xml: str | None = None,
+                  extra: dict[str, str] | None = None):
+    """A minimal xlsx around one sheet's XML (the part inside <worksheet>), zipped here."""
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                               'content-types"><Default Extension="xml" ContentType="application/xml"/>'
+                               '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                               'relationships+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{RELS}/officeDocument" '
+                       'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets>'
+                           + (sheets_xml or '<sheet name="S" sheetId="1" r:id="rId1"/>') + "</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{RELS}/worksheet" '
+                                      'Target="worksheets/sheet1.xml"/><Relationship Id="rId9" '
+                                      f'Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}">{sheet}</worksheet>',
+    }
+    if shared is not None:
+        parts["xl/sharedStrings.xml"] = f'<sst xmlns="{MAIN}">' + "".join(f"<si><t>{s}</t></si>" for s in shared) \
+                                        + "</sst>"
+    parts.update(extra or {})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text)
+    return path
+
+
+def rows_xml(cells: dict[str, object]) -> str:
+    """``{"A1": 1, "B2": "x"}`` -> <sheetData> with rows in order (inline strings)."""
+    import re
+
+    by_row: dict[int, list[str]] = {}
+    for ref, value in cells.items():
+        row = int(re.sub(r"[A-Z]", "", ref))
+        body = (f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>' if isinstance(value, str)
+                else f'<c r="{ref}"><v>{value}</v></c>')
+        by_row.setdefault(row, []).append(body)
+    return "<sheetData>" + "".join(f'<row r="{r}">{"".join(c)}</row>' for r, c in sorted(by_row.items())) \
+           + "</sheetData>"
+
+
+def read_csv(run, sheet=0):
+    with open(run.artifacts[run.result["sheets"][sheet]["csv"]], newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_declared_dimension_a1_over_real_data(tmp_path):
+    cells = {f"{c}{r}": r * 10 + i for r in range(1, 4) for i, c in enumerate("ABC")}
+    run = run_processor(P, hand_workbook(tmp_path / "d.xlsx", '<dimension ref="A1:A1"/>' + rows_xml(cells)))
+    sheet = run.result["sheets"][0]
+    assert (sheet["rows"], sheet["columns"], sheet["declared_dimensions"]) == (3, 3, "A1:A1")
+    assert read_csv(run) == [["10", "11", "12"], ["20", "21", "22"], ["30", "31", "32"]]
+
+
+def test_declared_dimension_misses_columns_e_and_f(tmp_path):
+    cells = {"B1": "b", "D9": 4, "E2": "e", "F9": 6}
+    run = run_processor(P, hand_workbook(tmp_path / "d.xlsx", '<dimension ref="B1:D9"/>' + rows_xml(cells)))
+    sheet = run.result["sheets"][0]
+    assert (sheet["rows"], sheet["columns"], sheet["dimensions"]) == (9, 6, "A1:F9")
+    rows = read_csv(run)
+    assert rows[1] == ["", "", "", "", "e", ""] and rows[8] == ["", "", "", "4", "", "6"]
+
+
+def test_declared_whole_sheet_over_two_rows(tmp_path):
+    sheet_xml = '<dimension ref="A1:XFD1048576"/>' + rows_xml({"A1": "name", "B1": "n", "A2": "x", "B2": 2})
+    run = run_processor(P, hand_workbook(tmp_path / "d.xlsx", sheet_xml), limits={"max_rows": 1000,
+                                                                                  "max_cells": 10_000})
+    assert run.result["sheets"][0]["rows"] == 2 and run.result["sheets"][0]["columns"] == 2
+
+
+def test_styled_empty_cells_do_not_count(tmp_path):
+    """Formatted but empty cells far away (as Excel writes them) are not data."""
+    sheet_xml = ('<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1" s="1"/></row>'
+                 '<row r="1048576"><c r="A1048576" s="1"/></row></sheetData>')
+    run = run_processor(P, hand_workbook(tmp_path / "d.xlsx", sheet_xml), limits={"max_cells": 1000})
+    assert (run.result["sheets"][0]["rows"], run.result["sheets"][0]["columns"]) == (1, 1)
+
+
+def test_far_value_refused_before_it_is_allocated(tmp_path):
+    """One empty-string cell at XFD1048576: calamine would allocate a 1M x 16k grid and abort the process."""
+    sheet_xml = ('<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576">'
+                 '<c r="XFD1048576" t="inlineStr"><is><t></t></is></c></row></sheetData>')
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, hand_workbook(tmp_path / "far.xlsx", sheet_xml))
+    assert info.value.code == "too_large" and "16,384 columns" in info.value.message
+
+
+def test_row_and_column_limits_on_real_cells(tmp_path):
+    path = hand_workbook(tmp_path / "w.xlsx", '<dimension ref="A1:B2"/>' + rows_xml({"A1": 1, "A50": 2, "Z3": 3}))
+    for limits, words in (({"max_rows": 20}, "50 rows"), ({"max_columns": 10}, "26 columns"),
+                          ({"max_cells": 1000}, "50 rows by 26 columns")):
+        with pytest.raises(ProcessingError) as info:
+            run_processor(P, path, limits=limits)
+        assert info.value.code == "too_large" and words in info.value.message, info.value.message
+
+
+def test_cells_without_references(tmp_path):
+    """References are optional: positions follow the previous cell and row."""
+    sheet_xml = ('<sheetData><row><c><v>1</v></c><c t="inlineStr"><is><t>a</t></is></c></row>'
+                 '<row><c/><c/><c><v>3</v></c></row></sheetData>')
+    run = run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
+    assert read_csv(run) == [["1", "a", ""], ["", "", "3"]]
+    assert run.result["sheets"][0]["columns"] == 3
+
+
+def test_shared_strings_bomb_fails_fast(tmp_path):
+    """A 300 kB shared string referenced by 4,000 cells is 1.2 GB of text: refused before it is expanded
+    (calamine copies the string into every cell), although each zip part is within the ratio limit."""
+    import random
+
+    text = "".join(random.Random(1).choices("abcdefghijklmnopqrstuvwxyz", k=300_000))
+
+    def bomb(refs: int):
+        cells = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(1, refs + 1))
+        return hand_workbook(tmp_path / f"bomb{refs}.xlsx", f"<sheetData>{cells}</sheetData>", shared=[text])
+
+    started = time.monotonic()
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, bomb(4000))
+    assert info.value.code == "too_large" and "characters" in info.value.message, info.value.message
+    assert time.monotonic() - started < 10
+    run = run_processor(P, bomb(3))  # the same string used three times is an ordinary workbook
+    assert run.result["sheets"][0]["rows"] == 3
+    assert run.artifacts[run.result["sheets"][0]["csv"]].read_text().splitlines()[2] == text
+
+
+def test_error_cells_as_excel_shows_them(tmp_path):
+    sheet_xml = ('<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c><c r="B1" t="inlineStr"><is>'
+                 '<t>ratio</t></is></c></row><row r="2"><c r="A2"><v>1</v></c><c r="B2" t="e"><f>1/0</f>'
+                 '<v>#DIV/0!</v></c></row><row r="3"><c r="A3"><v>2</v></c><c r="B3" t="e"><f>foo()</f>'
+                 '<v>#NAME?</v></c></row><row r="4"><c r="A4"><v>3</v></c><c r="B4"><v>0.5</v></c></row></sheetData>')
+    run = run_processor(P, hand_workbook(tmp_path / "e.xlsx", sheet_xml))
+    assert read_csv(run) == [["n", "ratio"], ["1", "#DIV/0!"], ["2", "#NAME?"], ["3", "0.5"]]
+    sheet = run.result["sheets"][0]
+    assert sheet["error_cells"] == 2 and sheet["formulas"] == 2
+    ratio = sheet["column_summaries"][1]
+    assert ratio["type"] == "float" and ratio["count"] == 1 and ratio["nulls"] == 2  # errors are not numbers
+    assert "\\#DIV/0!" in run.artifacts["text.md"].read_text()
+
+
+def test_durations_dates_and_chart_sheets(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["took", "day", "at"])
+    ws.append([datetime.timedelta(days=10, hours=15, minutes=10, seconds=10), datetime.date(2024, 2, 29),
+               datetime.datetime(2024, 2, 29, 13, 45, 30)])
+    ws["A2"].number_format = "[h]:mm:ss"
+    wb.create_sheet("Hidden").sheet_state = "hidden"
+    wb.create_sheet("Deep").sheet_state = "veryHidden"
+    chart = wb.create_chartsheet("Chart")
+    chart.sheet_state = "visible"
+    wb.save(tmp_path / "t.xlsx")
+    run = run_processor(P, tmp_path / "t.xlsx")
+    assert read_csv(run)[1] == ["255:10:10", "2024-02-29", "2024-02-29 13:45:30"]
+    kinds = [(s["name"], s["kind"], s["state"]) for s in run.result["sheets"]]
+    assert kinds == [("Sheet", "worksheet", "visible"), ("Hidden", "worksheet", "hidden"),
+                     ("Deep", "worksheet", "veryHidden"), ("Chart", "chart", "visible")]
+    cols = run.result["sheets"][0]["column_summaries"]
+    assert cols[1]["type"] == "datetime" and cols[0]["top_values"][0]["value"] == "255:10:10"
+
+
+def test_strict_ooxml_workbook(tmp_path):
+    """ISO/IEC 29500 strict namespaces: openpyxl sees zero sheets; we read them."""
+    src = make_workbook(tmp_path / "w.xlsx")
+    strict = {b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+              b"http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+              b"http://purl.oclc.org/ooxml/officeDocument/relationships"}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp_path / "strict.xlsx", "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            for old, new in strict.items():
+                data = data.replace(old, new)
+            zout.writestr(name, data)
+    assert openpyxl.load_workbook(tmp_path / "strict.xlsx").sheetnames == []  # what went wrong before
+    r = run_processor(P, tmp_path / "strict.xlsx").result
+    assert r["strict"] is True and r["sheet_count"] == 2
+    assert r["sheets"][0]["rows"] == 32 and r["sheets"][1]["state"] == "hidden"
+    assert r["defined_names"][0]["name"] == "TotalRange"
+
+
+def test_text_md_tables_capped(tmp_path):
+    run = run_processor(P, make_workbook(tmp_path / "w.xlsx", rows=60))
+    md = run.artifacts["text.md"].read_text()
+    assert md.startswith("## Data & Stuff\n")
+    assert "| name | amount | when |" in md and "| item 1 | 1.5 | 2026-01-02 |" in md
+    assert "*Showing the first 20 rows with data, of 62 rows.*" in md
+    assert "## Secret\n" in md and "| 1 | 2 |" in md
+
+
+def _damage(src, dest, how: str):
+    """Damage the sheet member: its CRC in both headers, or its deflate data."""
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    local = info.header_offset
+    name_len, extra_len = int.from_bytes(data[local + 26:local + 28], "little"), \
+        int.from_bytes(data[local + 28:local + 30], "little")
+    start = local + 30 + name_len + extra_len
+    if how == "crc":
+        bad = (info.CRC ^ 0xFFFF).to_bytes(4, "little")
+        data[local + 14:local + 18] = bad
+        for pos in range(len(data) - 46):
+            if data[pos:pos + 4] == b"PK\x01\x02" and int.from_bytes(data[pos + 42:pos + 46], "little") == local:
+                data[pos + 16:pos + 20] = bad
+    else:
+        mid = start + info.compress_size // 2
+        data[mid:mid + 16] = b"\xff" * 16
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+@pytest.mark.parametrize("how", ["crc", "deflate"])
+def test_damaged_zip_is_corrupt_file(tmp_path, how):
+    path = _damage(make_workbook(tmp_path / "w.xlsx", rows=3000), tmp_path / "bad.xlsx", how)
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, path)
+    assert info.value.code == "corrupt_file", info.value.message
+    assert str(tmp_path) not in info.value.message and "Error" not in info.value.message
