@@ -102,6 +102,28 @@ def _dates(values: tuple, kind: str) -> tuple[list, pd.Series]:
     return [c.replace("T", " ") for c in np.datetime_as_string(arr, unit=unit).tolist()], series
 
 
+ISO_DURATION = re.compile(r"(-?)P(?:(\d+)D)?T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
+MAYBE_DURATION = re.compile(r"^-?P(?:\d+D)?T\d", re.M)
+
+
+def iso_durations(values: tuple) -> tuple:
+    """ODF durations (calamine hands ``PT255H10M10S`` over as text) as Excel shows them: ``255:10:10``."""
+    if not any(type(v) is str for v in values) or not MAYBE_DURATION.search(
+            "\n".join(v for v in values if type(v) is str)):
+        return values
+    return tuple(_iso_duration(v) if type(v) is str else v for v in values)
+
+
+def _iso_duration(text: str) -> object:
+    m = ISO_DURATION.fullmatch(text)
+    if not m or text.endswith("T"):
+        return text
+    sign, days, hours, minutes, seconds = m.groups()
+    value = datetime.timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
+                               seconds=float(seconds or 0))
+    return -value if sign else value
+
+
 def _convert(values: tuple) -> tuple[list | tuple, pd.Series]:
     """One column of a batch: (its cells for the CSV, a series typed for the statistics).
 
@@ -166,12 +188,13 @@ class SheetData:
 class SheetReader:
     """Reads one calamine sheet to ``out`` (a CSV file) with statistics and a preview."""
 
-    def __init__(self, sheet: Any, errors: dict[int, dict[int, str]] | None = None):
+    def __init__(self, sheet: Any, errors: dict[int, dict[int, str]] | None = None, iso_durations: bool = False):
         start = sheet.start
         self.sheet = sheet
         self.pad = start[1] if start else 0
         self.width = self.pad + sheet.width if start else 0
         self.errors = errors or {}
+        self.iso_durations = iso_durations  # ods: durations arrive as ISO 8601 text
         self.data = SheetData(columns=self.width)
         self.stats: TableStats | None = None
         self.batch: list[list] = []
@@ -238,7 +261,7 @@ class SheetReader:
             keep = np.ones(len(batch), dtype=bool)
             keep[self.empty_rows] = False
         for stats, values in zip(self.stats.columns, zip(*batch, strict=True), strict=False):
-            cells, series = _convert(values)
+            cells, series = _convert(iso_durations(values) if self.iso_durations else values)
             out_columns.append(cells)
             stats.feed(series[keep] if keep is not None else series)
         rows = list(zip(*out_columns, strict=True))
@@ -253,6 +276,7 @@ class SheetReader:
         self.batch_errors.clear()
 
     def _preview(self, row: list, errs: dict[int, str] | None) -> list:
+        row = list(iso_durations(tuple(row))) if self.iso_durations else row
         cells = [display(v) for v in row[:PREVIEW_COLUMNS]]
         for c, text in (errs or {}).items():
             if c < len(cells):

@@ -106,7 +106,7 @@ class SpreadsheetProcessor(Processor):
                     step.update(before + n, message=f"{message}, row {n:,}")
 
                 with open(ctx.artifact(name), "w", encoding="utf-8", newline="") as out:
-                    data = SheetReader(sheet, info.errors).read(out, progress)
+                    data = SheetReader(sheet, info.errors, iso_durations=self.name == "ods").read(out, progress)
                 del sheet
                 done += data.rows
                 cells += data.rows * data.columns
@@ -167,7 +167,11 @@ class XlsxProcessor(SpreadsheetProcessor):
                    "merged-cell counts, defined names, macros present (never run), a CSV per sheet and text.md.")
 
     def sniff(self, head: bytes) -> bool:
-        return head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC)
+        """A zip (not an OpenDocument one, whose first member is ``mimetype``), or an OLE file: an
+        encrypted workbook is one, and is then refused with its own code."""
+        if head.startswith(ZIP_MAGIC):
+            return head[30:30 + int.from_bytes(head[26:28], "little")] != b"mimetype"
+        return head.startswith(OLE_MAGIC)
 
     def open(self, ctx: Any) -> Book:
         zf = open_ooxml(ctx.path, ctx.limits, required="xl/workbook.xml", kind="Excel")
@@ -241,7 +245,14 @@ class OdsProcessor(_CalamineOnly):
                    "macros present (never run), a CSV per sheet and text.md.")
 
     def sniff(self, head: bytes) -> bool:
-        return head.startswith(ZIP_MAGIC)
+        """A zip; ODF puts an uncompressed ``mimetype`` member first, so when it is there it must say
+        spreadsheet (an Office Open XML zip starts with ``[Content_Types].xml`` instead)."""
+        if not head.startswith(ZIP_MAGIC):
+            return False
+        first = head[30:30 + int.from_bytes(head[26:28], "little")]
+        if first == b"mimetype":
+            return ODS_MIMETYPE in head[:120]
+        return first != b"[Content_Types].xml"
 
     def confirm(self, ctx: Any) -> bool:
         with open(ctx.path, "rb") as f:

@@ -22,6 +22,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "max_columns": 10_000,
     "max_cells": 100_000_000,
     "max_field_size": 16 * MB,
+    # characters a workbook's shared-string references expand to (a small xlsx can repeat one long string)
+    "max_extracted_chars": 256 * MB,
     # text
     "max_text_size": 1024 * MB,
     # how much extracted text a processor keeps in its result JSON (artifacts hold the rest)

@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from processors.xlsx import XlsxProcessor
+from processors.xlsx import OdsProcessor, XlsProcessor, XlsxProcessor
 from pyramid_jobs import ProcessingError
 from pyramid_jobs.testing import run_processor
 
@@ -369,3 +369,87 @@ def test_damaged_zip_is_corrupt_file(tmp_path, how):
         run_processor(P, path)
     assert info.value.code == "corrupt_file", info.value.message
     assert str(tmp_path) not in info.value.message and "Error" not in info.value.message
+
+
+# -- legacy Excel (xls) and OpenDocument (ods), through the same calamine path --------------------------------
+
+XLS, ODS = XlsProcessor(), OdsProcessor()
+
+
+@pytest.mark.parametrize("name,processor", [("xls_calamine_base.xls", XLS), ("ods_calamine_base.ods", ODS)])
+def test_xls_and_ods_values(corpus, name, processor):
+    run = run_processor(processor, corpus / name)
+    r = run.result
+    assert r["format"] == processor.name and [s["name"] for s in r["sheets"]] == ["Sheet1", "Sheet2", "Merged Cells"]
+    row = read_csv(run)[1]  # calamine's test file keeps its data in row 2
+    assert row[:8] == ["String", "1", "1.1", "TRUE", "FALSE", "2010-10-10", "2010-10-10 10:10:10", "10:10:10"]
+    assert row[9] == "255:10:10"  # a duration as Excel shows it, from BIFF and from ODF's PT255H10M10S alike
+    assert "## Sheet1" in run.artifacts["text.md"].read_text()
+    if processor is XLS:
+        assert r["sheets"][2]["merged_ranges"] == 2
+
+
+@pytest.mark.parametrize("name,processor", [("xls_calamine_any_sheets.xls", XLS),
+                                            ("ods_calamine_any_sheets.ods", ODS)])
+def test_xls_and_ods_sheet_states(corpus, name, processor):
+    sheets = run_processor(processor, corpus / name).result["sheets"]
+    states = [(s["name"], s["state"]) for s in sheets]
+    assert states[:2] == [("Visible", "visible"), ("Hidden", "hidden")]
+    if processor is XLS:  # BIFF knows very hidden and chart sheets; ODF has neither
+        assert states[2] == ("VeryHidden", "veryHidden") and sheets[3]["kind"] == "chart"
+    assert sheets[0]["rows"] == 5 and sheets[0]["columns"] == 2
+
+
+@pytest.mark.parametrize("name,processor", [("xls_calamine_password.xls", XLS), ("ods_calamine_password.ods", ODS)])
+def test_xls_and_ods_with_password(corpus, name, processor):
+    with pytest.raises(ProcessingError) as info:
+        run_processor(processor, corpus / name)
+    assert info.value.code == "encrypted"
+
+
+def test_sniffed_by_content(corpus):
+    xls, doc = (corpus / "xls_calamine_base.xls").read_bytes(), (corpus / "doc_plain.doc").read_bytes()
+    ods, xlsx = (corpus / "ods_calamine_base.ods").read_bytes(), (corpus / "xlsx_merge_cells.xlsx").read_bytes()
+    assert XLS.sniff(xls[:8192]) and not XLS.sniff(ods[:8192]) and not XLS.sniff(b"ID;PWXL")
+    assert ODS.sniff(ods[:8192]) and not ODS.sniff(xls[:8192]) and not ODS.sniff(xlsx[:8192])
+    assert P.sniff(xlsx[:8192]) and not P.sniff(ods[:8192])
+    assert XLS.sniff(doc[:8192])  # an OLE file: only its streams tell a Word file apart, when it is opened
+
+
+def test_word_file_is_not_a_workbook(corpus, tmp_path):
+    path = tmp_path / "upload"
+    path.write_bytes((corpus / "doc_plain.doc").read_bytes())
+    with pytest.raises(ProcessingError) as info:
+        run_processor(XLS, path)
+    assert info.value.code == "unsupported_content" and "Word document" in info.value.message
+
+
+def test_other_opendocument_is_refused(tmp_path):
+    path = tmp_path / "t.ods"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        zf.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(ProcessingError) as info:
+        run_processor(ODS, path)
+    assert info.value.code == "unsupported_content"
+
+
+@pytest.mark.parametrize("processor", [P, XLS, ODS])
+def test_empty_file(tmp_path, processor):
+    path = tmp_path / "upload"
+    path.write_bytes(b"")
+    with pytest.raises(ProcessingError) as info:
+        run_processor(processor, path)
+    assert (info.value.code, info.value.message) == ("empty_file", "The file is empty.")
+
+
+@pytest.mark.parametrize("processor,data", [(XLS, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+                                            (ODS, b"PK\x03\x04" + b"\x00" * 100), (P, b"PK\x03\x04junk")])
+def test_damaged_files_say_so_without_paths(tmp_path, processor, data):
+    path = tmp_path / "secret-server-dir" / "upload"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    with pytest.raises(ProcessingError) as info:
+        run_processor(processor, path)
+    assert info.value.code == "corrupt_file", info.value.message
+    assert "secret-server-dir" not in info.value.message and "Error" not in info.value.message
