@@ -57,7 +57,7 @@ class SheetInfo:
     merges: int = 0
     rows: int = 0  # 1-based index of the last row holding a value (0: none)
     columns: int = 0  # same for columns
-    string_refs: int = 0
+    cells: int = 0  # cell tags seen (with or without a value)
     declared: str | None = None
     errors: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> col -> "#DIV/0!" (0-based)
 
@@ -170,6 +170,7 @@ class _SheetScanner:
         self.row_end = b"</" + p + b"row>"
         self.cell_ref = b"<" + p + b'c r="'
         self.cell_any = (b"<" + p + b"c ", b"<" + p + b"c>")
+        self.formula_any = b"<" + p + b"f"
         self.formula = (b"<" + p + b"f>", b"<" + p + b"f ")
         self.merge = b"<" + p + b"mergeCell "
         self.errors_re = re.compile(ERROR_CELL % (p, p), re.S)
@@ -178,13 +179,17 @@ class _SheetScanner:
         self.col = 0
 
     def feed(self, data: bytes) -> None:
+        """Five C-speed passes over the block, plus a short loop per row (blocks end after a row)."""
         info = self.info
-        info.formulas += sum(data.count(t) for t in self.formula)
-        info.merges += data.count(self.merge)
-        info.string_refs += data.count(b't="s"')
+        if data.count(self.formula_any):
+            info.formulas += sum(data.count(t) for t in self.formula)
+        if not data.endswith(b"row>"):  # merged ranges follow the rows: only the last block has them
+            info.merges += data.count(self.merge)
         if b't="e"' in data:
             self._errors(data)
-        if sum(data.count(t) for t in self.cell_any) != data.count(self.cell_ref):
+        cells = sum(data.count(t) for t in self.cell_any)
+        info.cells += cells  # an upper bound on shared-string references
+        if cells != data.count(self.cell_ref):
             self._exact(data)  # some cell has no reference first: walk every tag
         else:
             self._fast(data)
@@ -271,7 +276,7 @@ def _expanded_chars(zf: zipfile.ZipFile, sheets: list[SheetInfo], lengths: np.nd
     """Characters the shared-string references of every sheet expand to (exact pass over the refs)."""
     total = 0
     for info in sheets:
-        if not info.string_refs or not info.part:
+        if not info.cells or not info.part:
             continue
         for data in _blocks(zf, info.part, b">"):
             idx = np.array([int(i) for i in SHARED_REF.findall(data)], dtype=np.int64)
@@ -292,8 +297,8 @@ def scan(zf: zipfile.ZipFile, limits: Mapping[str, int]) -> WorkbookInfo:
             _check_extent(info, limits)
         lengths = _shared_string_lengths(zf)
         max_chars = limits.get("max_extracted_chars", DEFAULT_MAX_CHARS)
-        refs = sum(s.string_refs for s in book.sheets)
-        bound = refs * int(lengths.max()) if len(lengths) else 0
+        cells = sum(s.cells for s in book.sheets)
+        bound = cells * int(lengths.max()) if len(lengths) else 0  # exact count only when this is too much
         book.shared_chars = bound if bound <= max_chars else _expanded_chars(zf, book.sheets, lengths)
         if book.shared_chars > max_chars:
             raise ProcessingError("too_large", f"The workbook's text expands to more than {max_chars:,} characters "
