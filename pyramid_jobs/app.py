@@ -11,7 +11,6 @@ def main(global_config: dict, **settings: Any) -> Any:
     settings.setdefault("here", global_config.get("here"))
     with Configurator(settings=settings) as config:
         config.include("pyramid_jobs")
-        prefix = config.registry.jobs_settings.route_prefix
         config.add_route("home", "/")
-        config.add_view(lambda request: HTTPFound(location=f"{prefix}/ui"), route_name="home")
+        config.add_view(lambda request: HTTPFound(location=request.route_path("pyramid_jobs.ui")), route_name="home")
     return config.make_wsgi_app()

@@ -20,16 +20,9 @@ class JobsError(Exception):
         if status is not None:
             self.status = status
 
-    def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "status": self.status}
-
 
 class BadRequest(JobsError):
     code, status = "bad_request", 400
-
-
-class Forbidden(JobsError):
-    code, status = "forbidden", 403
 
 
 class NotFound(JobsError):
@@ -50,10 +43,6 @@ class UnsupportedType(JobsError):
 
 class ContentMismatch(JobsError):
     code, status = "content_mismatch", 422
-
-
-class Unavailable(JobsError):
-    code, status = "unavailable", 503
 
 
 class ConfigurationError(ValueError):

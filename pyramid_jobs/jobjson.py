@@ -10,7 +10,7 @@ PUBLIC = ("id", "state", "filename", "size", "media_type", "processor", "options
 def job_json(doc: dict, url: Callable[[str, dict], str] | None = None) -> dict:
     """``url(route_suffix, kw)`` builds links; without it (in a worker) links are left out."""
     out = {k: doc.get(k) for k in PUBLIC}
-    out["cancel_requested"] = bool(doc.get("cancel_requested")) and doc["state"] == "running"
+    out["cancel_requested"] = bool(doc.get("cancel_requested"))
     artifacts = []
     for a in doc.get("artifacts") or []:
         item = dict(a)

@@ -17,6 +17,9 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 
+from .runtime import get_runtime
+from .store import ENDED, QUEUED, RUNNING, SUCCEEDED
+
 DURATION_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
 SIZE_BUCKETS = (10e3, 100e3, 1e6, 10e6, 100e6, 1e9)
 
@@ -36,9 +39,9 @@ class StoreCollector:
         for doc in self.store.all():
             by_state[(doc["state"], doc["processor"])] += 1
             sizes.append(int(doc.get("size") or 0))
-            if doc.get("duration") is not None and doc["state"] == "succeeded":
+            if doc.get("duration") is not None and doc["state"] == SUCCEEDED:
                 durations.setdefault(doc["processor"], []).append(float(doc["duration"]))
-            if doc["state"] == "queued":
+            if doc["state"] == QUEUED:
                 oldest = max(oldest, now - doc["created"])
         submitted = CounterMetricFamily("pyramid_jobs_submitted", "Jobs submitted", labels=["processor"])
         for processor, count in _sum_by(by_state, 1).items():
@@ -46,14 +49,14 @@ class StoreCollector:
         yield submitted
         ended = CounterMetricFamily("pyramid_jobs_ended", "Jobs ended, by outcome", labels=["state", "processor"])
         for (state, processor), count in sorted(by_state.items()):
-            if state in ("succeeded", "failed", "cancelled"):
+            if state in ENDED:
                 ended.add_metric([state, processor], count)
         yield ended
         depth = GaugeMetricFamily("pyramid_jobs_queue_depth", "Jobs waiting for a worker")
-        depth.add_metric([], sum(c for (s, _), c in by_state.items() if s == "queued"))
+        depth.add_metric([], sum(c for (s, _), c in by_state.items() if s == QUEUED))
         yield depth
         running = GaugeMetricFamily("pyramid_jobs_running", "Jobs running now")
-        running.add_metric([], sum(c for (s, _), c in by_state.items() if s == "running"))
+        running.add_metric([], sum(c for (s, _), c in by_state.items() if s == RUNNING))
         yield running
         age = GaugeMetricFamily("pyramid_jobs_oldest_queued_seconds", "Age of the oldest queued job")
         age.add_metric([], oldest)
@@ -85,7 +88,7 @@ def metrics_view(request: Request) -> Response:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(request.registry.jobs_env.store))
+    registry.register(StoreCollector(get_runtime(request.registry).store))
     response = Response(body=generate_latest(registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     response.headers["Cache-Control"] = "no-store"

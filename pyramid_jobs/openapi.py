@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .store import STATES
+
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "status"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "status": {"type": "integer"}}}}}
@@ -20,7 +22,7 @@ JOB = {"type": "object", "required": ["id", "state", "filename", "size", "media_
                                       "created_at", "progress", "error", "artifacts"],
        "properties": {
            "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-           "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+           "state": {"enum": list(STATES)},
            "filename": {"type": "string"}, "size": {"type": "integer", "minimum": 0},
            "media_type": {"type": "string"}, "processor": {"type": "string"}, "options": {"type": "object"},
            "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]},

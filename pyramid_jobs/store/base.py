@@ -54,6 +54,20 @@ def _transition(doc: dict, state: str, now: float) -> None:
     doc["history"] = [*doc.get("history", []), {"state": state, "at": iso(now)}][-50:]
 
 
+def _end(doc: dict, state: str, now: float, *, error: dict | None = None) -> dict:
+    doc["finished_at"] = iso(now)
+    doc["duration"] = now - (doc.get("started") or now)
+    doc["error"] = error
+    _transition(doc, state, now)
+    return doc
+
+
+def worker_lost(attempts: int) -> dict:
+    """The error of a job whose workers died ``attempts`` times."""
+    return {"code": "worker_lost", "message": f"The worker processing this file died {attempts} times; "
+                                              "the file is probably too large or damaged."}
+
+
 class StaleAttempt(Exception):
     """The job moved on (a later attempt, a cancel, a delete): this run must stop writing."""
 
@@ -92,6 +106,23 @@ class JobStore:
     def ping(self) -> bool:
         raise NotImplementedError
 
+    def touch(self, name: str, *, now: float | None = None) -> None:
+        """Keep the time of an event by name (the last sweep, the last sign of a worker)."""
+        raise NotImplementedError
+
+    def touched(self, name: str) -> float | None:
+        """The time kept by :meth:`touch`, or None."""
+        raise NotImplementedError
+
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        """True for one caller per ``every`` seconds among all processes sharing the store (the
+        workers take turns at the sweep)."""
+        raise NotImplementedError
+
+    def persistent(self) -> bool:
+        """Whether the store keeps its data across a restart of its server."""
+        return True
+
     def all(self) -> Iterable[dict]:
         """Every record, in batches (for metrics; it reads the whole store)."""
         raise NotImplementedError
@@ -124,33 +155,60 @@ class JobStore:
         return docs[:limit], len(docs) > limit
 
     def claim(self, job_id: str, worker: dict, *, takeover: Callable[[dict], bool] = lambda d: False,
-              now: float | None = None) -> dict | None:
+              max_attempts: int | None = None, now: float | None = None) -> dict | None:
         """Start a new attempt. A queued job is taken; a running one only if ``takeover`` says its
-        attempt is dead. Answers the record of the new attempt, or None when there is none to run."""
+        attempt is dead. A job that already used ``max_attempts`` attempts fails instead (its
+        workers keep dying), as does one whose cancel was asked. Answers the record of the new
+        attempt (or of the job ended here), or None when there is nothing to run."""
         now = time.time() if now is None else now
-        taken: list[bool] = []
+        changed = False
 
         def fn(doc: dict) -> dict | None:
-            taken.clear()  # a backend may call fn again after a write conflict
+            nonlocal changed
+            changed = False  # a backend may call fn again after a write conflict
             if doc["state"] == RUNNING and not takeover(doc):
                 return None
             if doc["state"] not in ACTIVE:
                 return None
+            changed = True
             if doc.get("cancel_requested"):
-                doc["finished_at"] = iso(now)
-                _transition(doc, CANCELLED, now)
-                return doc
+                return _end(doc, CANCELLED, now)
+            if max_attempts is not None and int(doc.get("attempt", 0)) >= max_attempts:
+                return _end(doc, FAILED, now, error=doc.get("last_error") or worker_lost(max_attempts))
             doc["attempt"] = int(doc.get("attempt", 0)) + 1
             doc["worker"] = worker
             doc["heartbeat"] = now
             doc["started"] = now
             doc["started_at"] = iso(now)
             _transition(doc, RUNNING, now)
-            taken.append(True)
             return doc
 
         doc = self._mutate(job_id, fn)
-        return doc if taken else None
+        return doc if changed else None
+
+    def release(self, job_id: str, attempt: int, *, error: dict | None, max_attempts: int | None = None,
+                now: float | None = None) -> dict | None:
+        """Give the job back to the queue from a failed attempt that was not the file's fault (a
+        full disk); the sweep sends it again. Out of attempts, it fails with ``error``. Answers the
+        record, or None when this attempt no longer owns the job."""
+        now = time.time() if now is None else now
+        owned = False
+
+        def fn(doc: dict) -> dict | None:
+            nonlocal owned
+            owned = doc["state"] == RUNNING and doc.get("attempt") == attempt
+            if not owned:
+                return None
+            if error is not None and max_attempts is not None and attempt >= max_attempts:
+                return _end(doc, FAILED, now, error=error)
+            doc["worker"] = None
+            doc["last_error"] = error
+            doc["enqueued"] = now
+            _transition(doc, QUEUED, now)
+            return doc
+
+        doc = self._mutate(job_id, fn)
+        return doc if owned else None
 
     def report(self, job_id: str, attempt: int, progress: dict | None, *, now: float | None = None) -> bool:
         """Record progress (or just a heartbeat when ``progress`` is None) for the given attempt.
@@ -158,12 +216,12 @@ class JobStore:
         ``percent`` never goes down. Answers True when the job was cancelled; raises
         :class:`StaleAttempt` when this attempt no longer owns the job."""
         now = time.time() if now is None else now
-        stale: list[bool] = []
+        stale = False
 
         def fn(doc: dict) -> dict | None:
-            stale.clear()
-            if doc["state"] != RUNNING or doc.get("attempt") != attempt:
-                stale.append(True)
+            nonlocal stale
+            stale = doc["state"] != RUNNING or doc.get("attempt") != attempt
+            if stale:
                 return None
             doc["heartbeat"] = now
             if progress is not None:
@@ -177,27 +235,27 @@ class JobStore:
         return bool(doc.get("cancel_requested"))
 
     def finish(self, job_id: str, attempt: int, state: str, *, result: str | None = None,
-               error: dict | None = None, artifacts: list[dict] | None = None,
+               error: dict | None = None, artifacts: list[dict] | None = None, progress: dict | None = None,
                now: float | None = None) -> dict | None:
-        """End the attempt in ``state``. Only the attempt that owns the job may finish it: a
-        redelivered attempt's writes never overwrite a later one's. Answers the record or None."""
-        assert state in ENDED
+        """End the attempt in ``state`` (with its last ``progress``, when given). Only the attempt
+        that owns the job may finish it: a redelivered attempt's writes never overwrite a later
+        one's. Answers the record or None."""
+        if state not in ENDED:
+            raise ValueError(f"a job ends in one of {ENDED}, not {state!r}")
         now = time.time() if now is None else now
-        won: list[bool] = []
+        won = False
 
         def fn(doc: dict) -> dict | None:
-            won.clear()
-            if doc["state"] != RUNNING or doc.get("attempt") != attempt:
+            nonlocal won
+            won = doc["state"] == RUNNING and doc.get("attempt") == attempt
+            if not won:
                 return None
-            doc["finished_at"] = iso(now)
-            doc["duration"] = now - (doc.get("started") or now)
-            doc["error"] = error
             doc["artifacts"] = list(artifacts or [])
+            if progress is not None:
+                doc["progress"] = progress
             if state == SUCCEEDED:
                 doc["progress"] = {**(doc.get("progress") or {}), "percent": 100.0}
-            _transition(doc, state, now)
-            won.append(True)
-            return doc
+            return _end(doc, state, now, error=error)
 
         doc = self._mutate(job_id, fn, result=result if state == SUCCEEDED else None)
         return doc if won else None
@@ -210,9 +268,7 @@ class JobStore:
         def fn(doc: dict) -> dict | None:
             if doc["state"] == QUEUED:
                 doc["cancel_requested"] = True
-                doc["finished_at"] = iso(now)
-                _transition(doc, CANCELLED, now)
-                return doc
+                return _end(doc, CANCELLED, now)
             if doc["state"] == RUNNING and not doc.get("cancel_requested"):
                 doc["cancel_requested"] = True
                 return doc
@@ -227,33 +283,31 @@ class JobStore:
         """Mark a stranded job as enqueued again (a queued one's message was lost, a running one's
         worker died). Answers the record, or None when it no longer needs it."""
         now = time.time() if now is None else now
-        done: list[bool] = []
+        active = False
 
         def fn(doc: dict) -> dict | None:
-            done.clear()
-            if doc["state"] not in ACTIVE:
+            nonlocal active
+            active = doc["state"] in ACTIVE
+            if not active:
                 return None
             if doc["state"] == RUNNING:
                 doc["worker"] = None
                 _transition(doc, QUEUED, now)
             doc["enqueued"] = now
-            done.append(True)
             return doc
 
         doc = self._mutate(job_id, fn)
-        return doc if done else None
+        return doc if active else None
 
-    def stranded(self, *, queued_grace: float, stale_after: float, dead: Callable[[dict], bool] = lambda d: False,
-                 now: float | None = None) -> list[dict]:
-        """Queued jobs not enqueued for ``queued_grace`` seconds, and running jobs whose heartbeat
-        is older than ``stale_after`` or whose worker ``dead`` says is gone: the ones whose
-        message or worker was lost."""
+    def stranded(self, *, queued_grace: float, dead: Callable[[dict], bool], now: float | None = None) -> list[dict]:
+        """Queued jobs not enqueued for ``queued_grace`` seconds, and running jobs whose attempt
+        ``dead`` says is dead: the ones whose message or worker was lost."""
         now = time.time() if now is None else now
         out = []
         for doc in self._active():
             if doc["state"] == QUEUED and (doc.get("enqueued") or doc["created"]) < now - queued_grace:
                 out.append(doc)
-            elif doc["state"] == RUNNING and ((doc.get("heartbeat") or 0) < now - stale_after or dead(doc)):
+            elif doc["state"] == RUNNING and dead(doc):
                 out.append(doc)
         return out
 

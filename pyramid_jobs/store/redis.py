@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -60,6 +61,30 @@ class RedisStore(JobStore):
             return bool(self.r.ping())
         except redis.RedisError:
             return False
+
+    @_guard
+    def touch(self, name: str, *, now: float | None = None) -> None:
+        self.r.set(f"{self.prefix}mark:{name}", repr(time.time() if now is None else now))
+
+    @_guard
+    def touched(self, name: str) -> float | None:
+        raw = self.r.get(f"{self.prefix}mark:{name}")
+        return float(raw) if raw is not None else None
+
+    @_guard
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        return bool(self.r.set(f"{self.prefix}turn:{name}", "1", nx=True, px=max(int(every * 1000), 1)))
+
+    def persistent(self) -> bool:
+        """AOF or RDB snapshots on: without either, a restart of Redis loses every job."""
+        try:
+            info = self.r.info("persistence")
+            save = self.r.config_get("save").get("save", "")
+        except redis.ResponseError:  # CONFIG is disabled on some managed services: trust them
+            return True
+        except redis.RedisError:
+            return True
+        return bool(info.get("aof_enabled")) or bool(str(save).strip())
 
     def close(self) -> None:
         self.r.close()

@@ -9,10 +9,12 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from .base import ACTIVE, ANY, ENDED, JobStore, Mutation
+from .base import ACTIVE, ENDED, JobStore, Mutation
+from .sql import page_query
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -26,6 +28,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created DESC, id DESC);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created);
+CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 
 
@@ -64,6 +67,29 @@ class SQLiteStore(JobStore):
             return True
         except sqlite3.Error:
             return False
+
+    def touch(self, name: str, *, now: float | None = None) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO marks (name, at) VALUES (?, ?)",
+                             (name, time.time() if now is None else now))
+
+    def touched(self, name: str) -> float | None:
+        row = self._conn().execute("SELECT at FROM marks WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT at FROM marks WHERE name = ?", ("turn:" + name,)).fetchone()
+            taken = row is None or row[0] <= now - every
+            if taken:
+                conn.execute("INSERT OR REPLACE INTO marks (name, at) VALUES (?, ?)", ("turn:" + name, now))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return taken
 
     def all(self) -> Iterable[dict]:
         for (raw,) in self._conn().execute("SELECT doc FROM jobs"):
@@ -110,21 +136,8 @@ class SQLiteStore(JobStore):
         return self._conn().execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount > 0
 
     def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
-        where, args = [], []
-        if state is not None:
-            where.append("state = ?")
-            args.append(state)
-        if owner is not ANY:
-            where.append("owner IS ?")
-            args.append(owner)
-        if before is not None:
-            where.append("(created < ? OR (created = ? AND id < ?))")
-            args += [before["created"], before["created"], before["id"]]
-        sql = "SELECT doc FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created DESC, id DESC LIMIT ?"
-        return [json.loads(r[0]) for r in self._conn().execute(sql, (*args, limit))]
+        sql, args = page_query("jobs", state, owner, before, limit)
+        return [json.loads(r[0]) for r in self._conn().execute(sql, args)]
 
     def _active(self) -> Iterable[dict]:
         marks = ",".join("?" * len(ACTIVE))

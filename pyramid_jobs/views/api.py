@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -10,13 +11,12 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import FileResponse, Response
 
-from ..celery_app import enqueue_function
 from ..context import check_artifact_name
 from ..errors import BadRequest, Conflict, NotFound, UnsupportedType
 from ..jobjson import job_json
 from ..options import validate_options
 from ..renderers import dumps
-from ..runner import JobEnv
+from ..runtime import JobsRuntime, get_runtime
 from ..store import ANY, ENDED, STATES, SUCCEEDED, new_record
 from ..uploads import check_content, display_name, save_upload, too_large
 
@@ -47,8 +47,8 @@ def url_builder(request: Request) -> Any:
     return url
 
 
-def env_of(request: Request) -> JobEnv:
-    return request.registry.jobs_env
+def env_of(request: Request) -> JobsRuntime:
+    return get_runtime(request.registry)
 
 
 def is_admin(request: Request) -> bool:
@@ -110,7 +110,7 @@ def create_jobs(request: Request, *, single: bool) -> list[dict]:
     return docs
 
 
-def _processor_for(env: JobEnv, name: str, filename: str) -> Any:
+def _processor_for(env: JobsRuntime, name: str, filename: str) -> Any:
     if name:
         processor = env.processors.get(name)
         if processor is None:
@@ -125,7 +125,7 @@ def _processor_for(env: JobEnv, name: str, filename: str) -> Any:
     return processor
 
 
-def _store_job(request: Request, env: JobEnv, upload: Any, filename: str, processor: Any, options: dict,
+def _store_job(request: Request, env: JobsRuntime, upload: Any, filename: str, processor: Any, options: dict,
                limit: int) -> dict:
     job_id = uuid.uuid4().hex
     path = env.files.upload(job_id)
@@ -138,8 +138,12 @@ def _store_job(request: Request, env: JobEnv, upload: Any, filename: str, proces
     media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
     doc = new_record(job_id, filename=filename, size=size, media_type=media_type, processor=processor.name,
                      options=options, owner=request.authenticated_userid)
+    txn = host_transaction(request)
     try:
-        env.store.create(doc)
+        if txn is not None and hasattr(env.store, "create_with"):  # the record commits with the host's work
+            env.store.create_with(txn, doc, on_abort=lambda: env.files.remove(job_id))
+        else:
+            env.store.create(doc)
     except BaseException:
         env.files.remove(job_id)
         raise
@@ -165,16 +169,22 @@ def parse_options(raw: Any) -> dict:
 def enqueue(request: Request, job_id: str) -> None:
     """Publish the job; a broker that does not answer leaves it queued for the sweep to send."""
     try:
-        enqueue_function(request.registry.jobs_celery)(job_id)
+        env_of(request).enqueue(job_id)
     except Exception:
         log.warning("job %s: the broker did not take it; the sweep will enqueue it again", job_id, exc_info=True)
 
 
+def host_transaction(request: Request) -> Any:
+    """The host's current transaction when pyramid_tm manages this request, else None."""
+    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
+    return manager.get() if manager is not None else None
+
+
 def after_commit(request: Request, fn: Any) -> None:
     """With pyramid_tm, publish only once the host's transaction committed; else at once."""
-    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
-    if manager is not None:
-        manager.get().addAfterCommitHook(lambda ok: ok and fn())
+    txn = host_transaction(request)
+    if txn is not None:
+        txn.addAfterCommitHook(lambda ok: ok and fn())
     else:
         fn()
 
@@ -275,23 +285,47 @@ def list_processors(request: Request) -> Response:
 
 
 def health(request: Request) -> Response:
+    """Whether the store and the broker answer, when the sweep last ran and a worker was last seen
+    (503 when either is older than a few sweep intervals), and whether the store would survive
+    a restart of its server."""
+    from ..sweep import SWEPT, WORKER_SEEN
+
     env = env_of(request)
     store_ok = env.store.ping()
-    broker_ok = True
-    try:
-        with request.registry.jobs_celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception:
-        broker_ok = False
-    embedded = getattr(request.registry, "jobs_embedded_worker", None)
     body: dict[str, Any] = {
         "store": store_ok,
-        "broker": broker_ok,
-        "embedded_worker": embedded.alive if embedded is not None else None,
+        "broker": env.broker_ok(),
+        "embedded_worker": env.embedded_worker.alive if env.embedded_worker is not None else None,
         "oldest_queued_seconds": env.store.oldest_queued_age() if store_ok else None,
+        "last_sweep_seconds": None,
+        "worker_seen_seconds": None,
+        "store_persistent": env.store.persistent() if store_ok else None,
+        "warnings": [],
     }
-    body["ok"] = store_ok and broker_ok
+    if store_ok:
+        now = time.time()
+        for key, mark in (("last_sweep_seconds", SWEPT), ("worker_seen_seconds", WORKER_SEEN)):
+            at = env.store.touched(mark)
+            body[key] = round(now - at, 1) if at is not None else None
+    body["warnings"] = health_warnings(env, body)
+    body["ok"] = store_ok and body["broker"] and not any(w["fails"] for w in body["warnings"])
     return json_response(request, body, status=200 if body["ok"] else 503)
+
+
+def health_warnings(env: JobsRuntime, body: dict) -> list[dict]:
+    """What an operator should act on; ``fails`` marks the ones that make the health check fail."""
+    out = []
+    stale = max(3 * env.settings.sweep_interval, 180.0)
+    if body["store"] and body["store_persistent"] is False:
+        out.append({"code": "store_not_persistent", "fails": False, "message":
+                    "The job store's Redis has neither AOF nor RDB persistence: a restart loses every job."})
+    if body["store"] and (body["last_sweep_seconds"] is None or body["last_sweep_seconds"] > stale):
+        out.append({"code": "sweep_stale", "fails": body["last_sweep_seconds"] is not None, "message":
+                    "The sweep has not run for a while: is celery beat (or the embedded worker) running?"})
+    if body["store"] and (body["worker_seen_seconds"] is None or body["worker_seen_seconds"] > stale):
+        out.append({"code": "no_worker", "fails": body["worker_seen_seconds"] is not None, "message":
+                    "No worker has been seen for a while: queued jobs will wait."})
+    return out
 
 
 def openapi_document(request: Request) -> Response:
