@@ -11,6 +11,7 @@ calamine allocates anything. xls and ods are confirmed by content (an OLE file w
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,12 @@ class SpreadsheetProcessor(Processor):
         import python_calamine as pc
 
         try:
-            return pc.CalamineWorkbook.from_path(str(ctx.path))
+            # uploads are stored by job id, without an extension; calamine picks its reader (and tells a
+            # password-protected file from a damaged one) by the extension, so it gets a link with one
+            with tempfile.TemporaryDirectory(prefix="pj-sheet-") as tmp:
+                link = os.path.join(tmp, "book" + self.extensions[0])
+                os.symlink(os.path.abspath(ctx.path), link)
+                return pc.CalamineWorkbook.from_path(link)  # the file stays open after the link goes
         except pc.PasswordError:
             raise ProcessingError("encrypted", f"The {self.kind} is protected with a password; save it without "
                                                "one and upload it again.") from None

@@ -453,3 +453,17 @@ def test_damaged_files_say_so_without_paths(tmp_path, processor, data):
         run_processor(processor, path)
     assert info.value.code == "corrupt_file", info.value.message
     assert "secret-server-dir" not in info.value.message and "Error" not in info.value.message
+
+
+@pytest.mark.parametrize("name,processor", [("xls_calamine_password.xls", XLS), ("ods_calamine_password.ods", ODS),
+                                            ("xls_calamine_base.xls", XLS), ("ods_calamine_base.ods", ODS)])
+def test_stored_without_extension(corpus, tmp_path, name, processor):
+    """Uploads are stored by job id: calamine must still tell the format, and a password from damage."""
+    path = tmp_path / "upload"
+    path.write_bytes((corpus / name).read_bytes())
+    if "password" in name:
+        with pytest.raises(ProcessingError) as info:
+            run_processor(processor, path)
+        assert info.value.code == "encrypted"
+    else:
+        assert run_processor(processor, path).result["sheets"][0]["rows"] == 2
