@@ -21,7 +21,7 @@ from pyramid_jobs import ProcessingError, Processor, hookimpl
 from .ooxml import is_encrypted_ooxml, open_ooxml
 from .safety import OLE_MAGIC, ZIP_MAGIC, check_zip, zip_errors
 from .sheets import SheetReader, column_letters, sheet_file_name, sheet_markdown
-from .xlsx_scan import SheetInfo, scan
+from .xlsx_scan import SheetInfo, scan, scan_ods
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 STATES = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
@@ -276,6 +276,7 @@ class OdsProcessor(_CalamineOnly):
                 raise ProcessingError("unsupported_content", "The zip is not an OpenDocument spreadsheet (its "
                                                              "mimetype says otherwise or it has no content).")
             _read_all(zf)
+            scan_ods(zf, ctx.limits)
             return any(n.startswith("Basic/") or n.startswith("Scripts/") for n in names)
 
 

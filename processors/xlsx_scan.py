@@ -328,3 +328,70 @@ def _check_rest(zf: zipfile.ZipFile, book: WorkbookInfo) -> None:
             with zf.open(info) as f:
                 while f.read(BLOCK):
                     pass
+
+
+ODS_TOKEN = re.compile(rb"<(?:\w+:)?(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>"
+                       rb"|</(?:\w+:)?(table-row|table)>")
+ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,10})"')
+
+
+class _OdsExtent:
+    """Rows and columns an OpenDocument table really fills, repeats counted (calamine expands them)."""
+
+    def __init__(self, limits: Mapping[str, int]):
+        self.limits = limits
+        self.name = ""
+        self.rows = self.columns = 0  # extent of the current table
+        self.row = self.col = self.last = 0
+        self.repeat = 1
+
+    def feed(self, data: bytes) -> None:
+        for m in ODS_TOKEN.finditer(data):
+            tag, attrs, closed, end = m.groups()
+            if end == b"table-row" or (tag == b"table-row" and closed):
+                if tag:
+                    self._row_start(attrs)
+                self._row_end()
+            elif end == b"table":
+                self._check()
+            elif tag == b"table":
+                name = re.search(rb'name="([^"]{0,100})"', attrs)
+                self.name = name.group(1).decode("utf-8", "replace") if name else "?"
+                self.rows = self.columns = self.row = 0
+            elif tag == b"table-row":
+                self._row_start(attrs)
+            else:  # a cell: it counts when it holds something (a value type or content)
+                rep = ODS_REPEAT.search(attrs)
+                n = int(rep.group(1)) if rep else 1
+                if not closed or b"value-type=" in attrs:
+                    self.last = self.col + n
+                self.col += n
+
+    def _row_start(self, attrs: bytes) -> None:
+        rep = ODS_REPEAT.search(attrs)
+        self.repeat = int(rep.group(1)) if rep else 1
+        self.col = self.last = 0
+
+    def _row_end(self) -> None:
+        if self.last:
+            self.rows = self.row + self.repeat
+            self.columns = max(self.columns, self.last)
+            limits = self.limits
+            if self.rows > limits["max_rows"] or self.columns > limits["max_columns"] or \
+                    self.rows * self.columns > limits["max_cells"]:
+                self._check()  # fail as soon as it is too much, not at the table's end
+        self.row += self.repeat
+        self.last = 0
+
+    def _check(self) -> None:
+        _check_extent(SheetInfo(name=self.name, rows=self.rows, columns=self.columns), self.limits)
+
+
+def scan_ods(zf: zipfile.ZipFile, limits: Mapping[str, int]) -> None:
+    """Check each table of an ods against the limits before calamine expands its repeated rows and
+    cells (a 700-byte file can ask for a 6,000 x 16,384 grid)."""
+    if "content.xml" not in zf.NameToInfo:
+        return
+    extent = _OdsExtent(limits)
+    for data in _blocks(zf, "content.xml", b">"):
+        extent.feed(data)

@@ -467,3 +467,38 @@ def test_stored_without_extension(corpus, tmp_path, name, processor):
         assert info.value.code == "encrypted"
     else:
         assert run_processor(processor, path).result["sheets"][0]["rows"] == 2
+
+
+def _ods(path, rows_xml: str):
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+               'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name="S">{rows_xml}</table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:'
+                                             'xmlns:manifest:1.0"/>')
+    return path
+
+
+def test_ods_repeats_checked_before_calamine_expands_them(tmp_path):
+    """700 bytes asking for 6,000 x 16,384 cells: calamine would allocate ~3 GB (or abort the process)."""
+    cell = '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/>'
+    path = _ods(tmp_path / "rep.ods", f'<table:table-row table:number-rows-repeated="6000">{cell}</table:table-row>')
+    assert path.stat().st_size < 1000
+    with pytest.raises(ProcessingError) as info:
+        run_processor(ODS, path)
+    assert info.value.code == "too_large" and "16,384 columns" in info.value.message
+
+
+def test_ods_trailing_empty_repeats_are_not_data(tmp_path):
+    """LibreOffice ends sheets with a million repeated empty rows and 1,024 empty cells per row."""
+    path = _ods(tmp_path / "ok.ods",
+                '<table:table-row><table:table-cell office:value-type="float" office:value="7"><text:p>7</text:p>'
+                '</table:table-cell><table:table-cell table:number-columns-repeated="1023"/></table:table-row>'
+                '<table:table-row table:number-rows-repeated="1048575"><table:table-cell '
+                'table:number-columns-repeated="1024"/></table:table-row>')
+    run = run_processor(ODS, path, limits={"max_cells": 100})
+    assert read_csv(run) == [["7"]]
