@@ -89,7 +89,13 @@ class SpreadsheetProcessor(Processor):
                                                   "looks damaged.") from None
 
     def check_sheet(self, ctx: Any, info: SheetInfo, sheet: Any) -> None:
-        """Limits on what calamine loaded (xlsx checks them before loading, in the scan)."""
+        """Limits on what calamine loaded (for xlsx and ods they were checked before, on the XML)."""
+        limits = ctx.limits
+        rows, columns = sheet.total_height, sheet.total_width
+        if rows > limits.max_rows or columns > limits.max_columns or rows * columns > limits.max_cells:
+            raise ProcessingError("too_large", f"The sheet {info.name!r} spans {rows:,} rows by {columns:,} columns; "
+                                               f"the limits are {limits.max_rows:,} rows, {limits.max_columns:,} "
+                                               f"columns and {limits.max_cells:,} cells.")
 
     def _read(self, ctx: Any, wb: Any, book: Book) -> dict:
         limits = ctx.limits
@@ -203,12 +209,7 @@ class _CalamineOnly(SpreadsheetProcessor):
         raise NotImplementedError
 
     def check_sheet(self, ctx: Any, info: SheetInfo, sheet: Any) -> None:
-        limits = ctx.limits
-        rows, columns = sheet.total_height, sheet.total_width
-        if rows > limits.max_rows or columns > limits.max_columns or rows * columns > limits.max_cells:
-            raise ProcessingError("too_large", f"The sheet {info.name!r} spans {rows:,} rows by {columns:,} columns; "
-                                               f"the limits are {limits.max_rows:,} rows, {limits.max_columns:,} "
-                                               f"columns and {limits.max_cells:,} cells.")
+        super().check_sheet(ctx, info, sheet)
         info.merges = len(sheet.merged_cell_ranges or ()) if self.name == "xls" else None
 
 

@@ -56,6 +56,7 @@ class SheetInfo:
     formulas: int = 0
     merges: int = 0
     rows: int = 0  # 1-based index of the last row holding a value (0: none)
+    row_bound: int = 0  # no value lies below this row (rows, or a little more when not walked cell by cell)
     columns: int = 0  # same for columns
     cells: int = 0  # cell tags seen (with or without a value)
     declared: str | None = None
@@ -177,6 +178,9 @@ class _SheetScanner:
         self.tokens = re.compile(TOKENS % (p, p))
         self.row = 0  # exact path: the current row and column
         self.col = 0
+        self.exact = False  # walk every tag (set for a second pass over a sheet whose cells are out of order)
+        self.walked = False  # some block was walked tag by tag
+        self.suspect = False
 
     def feed(self, data: bytes) -> None:
         """Five C-speed passes over the block, plus a short loop per row (blocks end after a row)."""
@@ -189,10 +193,27 @@ class _SheetScanner:
             self._errors(data)
         cells = sum(data.count(t) for t in self.cell_any)
         info.cells += cells  # an upper bound on shared-string references
-        if cells != data.count(self.cell_ref):
+        if self.exact or cells != data.count(self.cell_ref):
             self._exact(data)  # some cell has no reference first: walk every tag
         else:
             self._fast(data)
+            self.suspect = self.suspect or self._beyond(data)
+
+    def _beyond(self, data: bytes) -> bool:
+        """Whether a cell holding a value lies past the extent ``_fast`` found (it looks at the last
+        cell of each row, which is the farthest only when cells and rows are in order)."""
+        info = self.info
+        if not info.rows:
+            return self.cell_ref in data
+        # two simple searches (a literal prefix, then a test or two per cell) find candidates fast;
+        # only then is a candidate checked for holding a value (not a styled empty cell)
+        cell = b"<" + self.p + b'c r="'
+        columns = cell + b"(?:" + _letters_above(info.columns) + rb")\d"
+        rows = cell + rb"[A-Z]{1,3}(?:" + _rows_above(info.rows) + b")"
+        if not (re.search(columns, data) or re.search(rows, data)):
+            return False
+        valued = rb"[^>]*(?<!/)>"
+        return bool(re.search(columns + rb'\d*"' + valued, data) or re.search(rows + valued, data))
 
     def _fast(self, data: bytes) -> None:
         """Per row, the last cell holding a value gives the row and the row's width."""
@@ -215,6 +236,7 @@ class _SheetScanner:
     def _exact(self, data: bytes) -> None:
         """Any attribute order, implicit positions: each row and cell tag in turn (slow, exact)."""
         info = self.info
+        self.walked = True
         for m in self.tokens.finditer(data):
             kind = m.group(1)
             if kind is None:  # </row>
@@ -243,18 +265,75 @@ class _SheetScanner:
                 self.info.errors.setdefault(row, {})[col] = value.group(1).decode("utf-8", "replace")[:32]
 
 
+def _letters_above(col: int) -> bytes:
+    """A regex for column letters after column ``col`` (1-based): longer, or as long and later."""
+    from .sheets import column_letters
+
+    letters = column_letters(max(col, 1))
+    alts = [b"[A-Z]{%d,3}" % (len(letters) + 1)] if len(letters) < 3 else []
+    for i, ch in enumerate(letters):
+        if ch != "Z":
+            alts.append(letters[:i].encode() + b"[%s-Z]" % chr(ord(ch) + 1).encode()
+                        + (b"[A-Z]{%d}" % (len(letters) - i - 1)))
+    return b"|".join(alts) or b"(?!)"
+
+
+def _digits_above(n: int) -> bytes:
+    """A regex for row numbers above ``n``: more digits (leading zeros too: safe), or as many and larger."""
+    digits = str(n)
+    alts = [rb"\d{%d,}" % (len(digits) + 1)]
+    for i, ch in enumerate(digits):
+        if ch != "9":
+            alts.append(digits[:i].encode() + b"[%d-9]" % (int(ch) + 1) + (rb"\d{%d}" % (len(digits) - i - 1)))
+    return b"|".join(alts)
+
+
+def _rows_above(n: int) -> bytes:
+    """A regex for row numbers past ``row_bound(n)``: more digits, or a larger first or second digit
+    (two tests per cell, where an exact "above n" needs one per digit)."""
+    digits = str(max(n, 1)).encode()
+    k = len(digits)
+    alts = [rb"\d{%d}" % (k + 1)]
+    if digits[0] != 57:  # "9"
+        alts.append(b"[%c-9]" % (digits[0] + 1) + rb"\d{%d}" % (k - 1) + b'"')
+    if k > 1 and digits[1] != 57:
+        alts.append(digits[:1] + b"[%c-9]" % (digits[1] + 1) + rb"\d{%d}" % (k - 2) + b'"')
+    return b"|".join(alts)
+
+
+def row_bound(n: int) -> int:
+    """The largest row number ``_rows_above(n)`` lets through: ``n`` itself when it has one or two
+    digits, else at most 10% above it (``100001`` -> ``109999``)."""
+    digits = str(max(n, 1))
+    if len(digits) <= 2:
+        return max(n, 1)
+    return (int(digits[:2]) + 1) * 10 ** (len(digits) - 2) - 1
+
+
 def scan_sheet(zf: zipfile.ZipFile, info: SheetInfo) -> None:
     if not info.part or info.part not in zf.NameToInfo:
         return
+    scanner = _scan_sheet(zf, info, exact=False)
+    if scanner is not None and scanner.suspect:  # cells out of order: measure again, every tag
+        info.formulas = info.merges = info.cells = info.rows = info.columns = 0
+        info.errors.clear()
+        scanner = _scan_sheet(zf, info, exact=True)
+    exact = scanner is None or scanner.exact or scanner.walked
+    info.row_bound = info.rows if exact else max(info.rows, row_bound(info.rows))
+
+
+def _scan_sheet(zf: zipfile.ZipFile, info: SheetInfo, exact: bool) -> _SheetScanner | None:
     scanner: _SheetScanner | None = None
     for data in _blocks(zf, info.part, b"row>"):  # </row> and </x:row> alike
         if scanner is None:
             root = ROOT.search(data, 0, 4096)
             prefix = root.group(1) or b"" if root else b""
             scanner = _SheetScanner(info, prefix)
+            scanner.exact = exact
             dim = re.search(rb'<(?:\w+:)?dimension\s+ref="([^"]{1,40})"', data[:8192])
             info.declared = dim.group(1).decode("ascii", "replace") if dim else None
         scanner.feed(data)
+    return scanner
 
 
 def _shared_string_lengths(zf: zipfile.ZipFile) -> np.ndarray:
@@ -315,7 +394,7 @@ def _check_extent(info: SheetInfo, limits: Mapping[str, int]) -> None:
     if info.columns > limits["max_columns"]:
         raise ProcessingError("too_large", f"The sheet {info.name!r} has cells in {info.columns:,} columns; the "
                                            f"limit is {limits['max_columns']:,}.")
-    if info.rows * info.columns > limits["max_cells"]:
+    if max(info.rows, info.row_bound) * info.columns > limits["max_cells"]:
         raise ProcessingError("too_large", f"The sheet {info.name!r} spans {info.rows:,} rows by {info.columns:,} "
                                            f"columns, more than {limits['max_cells']:,} cells.")
 

@@ -502,3 +502,25 @@ def test_ods_trailing_empty_repeats_are_not_data(tmp_path):
                 'table:number-columns-repeated="1024"/></table:table-row>')
     run = run_processor(ODS, path, limits={"max_cells": 100})
     assert read_csv(run) == [["7"]]
+
+
+@pytest.mark.parametrize("sheet_xml", [
+    # a far cell first in its row: the last cell of each row is not the farthest
+    '<sheetData><row r="1"><c r="XFD1"><v>1</v></c><c r="A1"><v>2</v></c></row></sheetData>',
+    # a far row inside an early one, rows out of order
+    '<sheetData><row r="2"><c r="A1048576"><v>1</v></c><c r="A2"><v>2</v></c></row>'
+    '<row r="1"><c r="A1"><v>3</v></c></row></sheetData>',
+])
+def test_cells_out_of_order_are_measured(tmp_path, sheet_xml):
+    """References decide where calamine puts a cell: order in the XML must not hide a far one."""
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml), limits={"max_cells": 1_000_000})
+    assert info.value.code == "too_large"
+
+
+def test_cells_out_of_order_read_right(tmp_path):
+    sheet_xml = ('<sheetData><row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c></row>'
+                 '<row r="3"><c r="B3"><v>5</v></c></row><row r="2"><c r="A2"><v>4</v></c></row></sheetData>')
+    run = run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
+    assert (run.result["sheets"][0]["rows"], run.result["sheets"][0]["columns"]) == (3, 3)
+    assert read_csv(run) == [["1", "", "3"], ["4", "", ""], ["", "5", ""]]
