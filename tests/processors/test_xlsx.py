@@ -506,16 +506,18 @@ def test_ods_trailing_empty_repeats_are_not_data(tmp_path):
 
 @pytest.mark.parametrize("sheet_xml", [
     # a far cell first in its row: the last cell of each row is not the farthest
-    '<sheetData><row r="1"><c r="XFD1"><v>1</v></c><c r="A1"><v>2</v></c></row></sheetData>',
+    '<sheetData><row r="1"><c r="XFD1048576"><v>1</v></c><c r="A1"><v>2</v></c></row></sheetData>',
     # a far row inside an early one, rows out of order
-    '<sheetData><row r="2"><c r="A1048576"><v>1</v></c><c r="A2"><v>2</v></c></row>'
+    '<sheetData><row r="2"><c r="XFD1048576"><v>1</v></c><c r="A2"><v>2</v></c></row>'
     '<row r="1"><c r="A1"><v>3</v></c></row></sheetData>',
 ])
 def test_cells_out_of_order_are_measured(tmp_path, sheet_xml):
-    """References decide where calamine puts a cell: order in the XML must not hide a far one."""
+    """References decide where calamine puts a cell: order in the XML must not hide a far one (calamine
+    would allocate a 1M x 16k grid and abort the process, so the scan must refuse it first)."""
     with pytest.raises(ProcessingError) as info:
-        run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml), limits={"max_cells": 1_000_000})
+        run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
     assert info.value.code == "too_large"
+    assert "has cells in 16,384 columns" in info.value.message  # the scan's words, before calamine
 
 
 def test_cells_out_of_order_read_right(tmp_path):
