@@ -17,7 +17,8 @@ TABLE = {"max_rows": 100_000_000, "max_columns": 10_000, "max_cells": 100_000_00
 
 TXT = {**TEXT, **PREVIEW}
 CSV = {**TABLE, "max_field_size": 16 * MB}
-XLSX = {**OOXML, **TABLE}
+#: characters a workbook's shared-string references expand to (a small xlsx can repeat one long string)
+XLSX = {**OOXML, **TABLE, "max_extracted_chars": 256 * MB}
 DOCX = {**OOXML, **PREVIEW}
 DOC = {**OOXML, **TEXT, **PREVIEW}  # a ".doc" that is really a docx is read as one
 #: pixels of an image page, or of a PDF page rendered for OCR (Pillow's decompression-bomb guard)

@@ -9,16 +9,22 @@ import re
 from collections.abc import Iterable, Sequence
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
-_LINE_START = re.compile(r"^(\s*)([#+\-=>])", re.MULTILINE)
-_ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)](?=\s|$))", re.MULTILINE)
 
 
 def escape(text: str) -> str:
     """``text`` with Markdown's inline markup characters escaped, and line-start markers neutralised
     (``1.`` becomes ``1\\.``: a backslash before a digit would be shown, not read)."""
     text = _SPECIAL.sub(r"\\\1", text)
-    text = _ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LINE_START.sub(_neutralise, text)
+
+
+def _neutralise(m: re.Match) -> str:
+    """``# x`` -> ``\\# x``; ``1. x`` -> ``1\\. x`` (a backslash before a digit is shown, not read)."""
+    marker = m.group(2)
+    if marker[0].isdigit():
+        return m.group(1) + marker[:-1] + "\\" + marker[-1]
+    return m.group(1) + "\\" + marker
 
 
 def _inline(text: str) -> str:

@@ -3,7 +3,9 @@ member is opened, and spreadsheet-formula escaping of exported cells."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyramid_jobs import ProcessingError
@@ -21,7 +23,8 @@ def check_zip(path: str | Path, limits: Mapping[str, int]) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ProcessingError("corrupt_file", f"The file is not a readable zip container ({exc}).") from None
+        raise ProcessingError("corrupt_file", "The file is not a readable zip container: it is damaged or "
+                                              "truncated.") from exc
     try:
         infos = zf.infolist()
         if len(infos) > limits["max_zip_entries"]:
@@ -46,6 +49,30 @@ def check_zip(path: str | Path, limits: Mapping[str, int]) -> zipfile.ZipFile:
         zf.close()
         raise
     return zf
+
+
+@contextmanager
+def zip_errors(kind: str) -> Iterator[None]:
+    """Turn a damaged member met while reading a zip (bad CRC, broken deflate data, truncated or
+    malformed XML) into ``corrupt_file``; the exception's text stays out of the message."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, ParseError, KeyError) as exc:
+        raise ProcessingError("corrupt_file", f"The {kind} is damaged: a part of it cannot be read (a bad "
+                                              "checksum, broken compressed data or malformed XML).") from exc
+    except DefusedXmlException:
+        raise ProcessingError("corrupt_file", f"The {kind} declares XML entities, which Office files never "
+                                              "do; it was refused as unsafe.") from None
+    except NotImplementedError:
+        raise ProcessingError("unsupported_content", f"The {kind} is compressed with a method this service "
+                                                     "does not read.") from None
+    except RuntimeError:  # zipfile: "File ... is encrypted, password required"
+        raise ProcessingError("encrypted", f"A part of the {kind} is encrypted; save it without a password "
+                                           "and upload it again.") from None
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\x00")

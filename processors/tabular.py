@@ -66,7 +66,10 @@ class ColumnStats:
         if numbers is None and pd.api.types.is_datetime64_any_dtype(values):
             self.kinds["datetime"] += len(values)
             self._minmax(values.min(), values.max())
-            self._count_values(values)
+            if not self.distinct_overflow:  # as for numbers: past the cap, counting each stamp is all cost
+                self._count_values(values)
+            else:
+                self.top_pruned = True  # the top values saw only the first chunks
             return
         if numbers is None:
             text = values.astype(str)

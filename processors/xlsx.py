@@ -1,212 +1,302 @@
-"""The xlsx processor (openpyxl, read-only streaming): sheets, column summaries, formulas, merges,
-defined names, macros (never run), and one formula-escaped CSV per sheet.
+"""The spreadsheet processors: Excel xlsx/xlsm, legacy Excel xls (BIFF) and OpenDocument ods, all
+read through calamine (Rust, about ten times openpyxl's speed): sheets with kind and visibility,
+column summaries, one formula-escaped CSV per sheet, and ``text.md`` with each sheet's first rows.
 
-Formula and merged-cell counts come from streaming each sheet's XML out of the zip, so memory stays
-flat: openpyxl's read-only mode gives values, not structure. openpyxl parses with defusedxml
-(installed as a dependency), so entity bombs are refused.
+For xlsx a streamed pass over the zip runs first (:mod:`processors.xlsx_scan`): it gives what
+calamine does not (formula and merged-range counts, error cells' text, defined names, the date
+system) and checks the real extent and expanded text of every sheet against the limits before
+calamine allocates anything. xls and ods are confirmed by content (an OLE file with a
+``Workbook`` stream, a zip whose ``mimetype`` says spreadsheet) and read by calamine alone.
 """
 from __future__ import annotations
 
-import csv
-import re
+import os
+import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
-from .ooxml import open_ooxml
-from .safety import escape_formula
-from .tabular import TableStats
+from .ooxml import is_encrypted_ooxml, open_ooxml
+from .safety import OLE_MAGIC, ZIP_MAGIC, check_zip, zip_errors
+from .sheets import SheetReader, column_letters, sheet_file_name, sheet_markdown
+from .xlsx_scan import SheetInfo, scan, scan_ods
 
-BATCH = 10_000
-XML_BLOCK = 1 << 20
-FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
-MERGE = re.compile(rb"<(?:\w+:)?mergeCell[ >/]")
-UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def count_tags(zf: zipfile.ZipFile, member: str) -> tuple[int, int]:
-    """(formulas, merged ranges) in a sheet's XML, read in blocks; tags cut at a block edge are kept."""
-    formulas = merges = 0
-    tail = b""
-    with zf.open(member) as f:
-        while block := f.read(XML_BLOCK):
-            data = tail + block
-            cut = data.rfind(b"<")
-            body, tail = (data[:cut], data[cut:]) if cut > len(data) - 64 else (data, b"")
-            formulas += len(FORMULA.findall(body))
-            merges += len(MERGE.findall(body))
-    formulas += len(FORMULA.findall(tail))
-    merges += len(MERGE.findall(tail))
-    return formulas, merges
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+STATES = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
+KINDS = {"WorkSheet": "worksheet", "ChartSheet": "chart", "DialogSheet": "dialog", "MacroSheet": "macro",
+         "Vba": "vba"}
 
 
-def sheet_file_name(index: int, title: str) -> str:
-    safe = UNSAFE.sub("-", title).strip("-.")[:60] or "sheet"
-    return f"sheet-{index}-{safe}.csv"
+@dataclass
+class Book:
+    """What is known of a workbook before its cells are read."""
+
+    sheets: list[SheetInfo]
+    defined_names: list[dict] | None = None
+    date_system: str | None = None
+    macros: bool | None = None
+    extra: dict = field(default_factory=dict)
+    workbook: Any = None  # calamine's, when opening the format needed it already
 
 
-class XlsxProcessor(Processor):
-    name = "xlsx"
+class SpreadsheetProcessor(Processor):
+    """Shared by the three formats: open (per format), then every sheet through calamine."""
+
+    steps = ("Open", "Read sheets", "Summarise")
+    kind = "spreadsheet"
     limits = builtin_limits.XLSX
     result_template = "processors:templates/xlsx.jinja2"
-    extensions = (".xlsx", ".xlsm")
-    media_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   "application/vnd.ms-excel.sheet.macroEnabled.12")
-    steps = ("Open", "Read sheets", "Summarise")
-    description = ("Excel (xlsx, xlsm): sheets with dimensions and visibility, column summaries, formula and "
-                   "merged-cell counts, defined names, macros present (never run), and a CSV per sheet.")
 
-    def sniff(self, head: bytes) -> bool:
-        return head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0")
+    def open(self, ctx: Any) -> Book:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def process(self, ctx: Any) -> dict:
-        import openpyxl
-
-        if not openpyxl.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
-            raise ProcessingError("unsupported_content", "Spreadsheets are refused: defusedxml is not installed.")
-        limits = ctx.limits
-        with ctx.step("Open", total=3) as step:
-            zf = open_ooxml(ctx.path, limits, required="xl/workbook.xml", kind="Excel")
-            with zf:
-                names = set(zf.namelist())
-                macros = "xl/vbaProject.bin" in names
-                structure = {n: count_tags(zf, n) for n in names
-                             if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+        if os.path.getsize(ctx.path) == 0:
+            raise ProcessingError("empty_file", "The file is empty.")
+        with ctx.step("Open", total=2) as step:
+            book = self.open(ctx)
             step.advance(message="checked the container")
-            # a file object, not the path: openpyxl refuses paths without an Excel extension, and
-            # uploads are stored by job id
-            source = open(ctx.path, "rb")
-            try:
-                wb = openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False,
-                                            keep_vba=False)
-            except Exception as exc:
-                source.close()
-                raise ProcessingError("corrupt_file", f"The workbook could not be read: it looks damaged "
-                                                      f"({type(exc).__name__}: {str(exc)[:200]}).") from None
-            step.advance(message="opened the workbook")
-            defined = _defined_names(wb)
-            sheets = list(wb.worksheets)
-            known = [ws.max_row for ws in sheets if isinstance(getattr(ws, "max_row", None), int)]
-            total_rows = sum(known) if len(known) == len(sheets) else None
-            step.advance(message=f"{len(sheets)} sheets")
-
+            wb = book.workbook or self._calamine(ctx)
+            step.advance(message=f"{len(book.sheets)} sheets")
         try:
-            return self._read(ctx, wb, sheets, structure, defined, macros, total_rows)
+            return self._read(ctx, wb, book)
         finally:
             wb.close()
-            source.close()
 
-    def _read(self, ctx: Any, wb: Any, sheets: list, structure: dict, defined: list, macros: bool,
-              total_rows: int | None) -> dict:
+    def _calamine(self, ctx: Any) -> Any:
+        import python_calamine as pc
+
+        try:
+            # uploads are stored by job id, without an extension; calamine picks its reader (and tells a
+            # password-protected file from a damaged one) by the extension, so it gets a link with one
+            with tempfile.TemporaryDirectory(prefix="pj-sheet-") as tmp:
+                link = os.path.join(tmp, "book" + self.extensions[0])
+                os.symlink(os.path.abspath(ctx.path), link)
+                return pc.CalamineWorkbook.from_path(link)  # the file stays open after the link goes
+        except pc.PasswordError:
+            raise ProcessingError("encrypted", f"The {self.kind} is protected with a password; save it without "
+                                               "one and upload it again.") from None
+        except Exception as exc:
+            ctx.log.warning("job %s: calamine could not open the %s: %r", ctx.job_id, self.kind, exc)
+            raise ProcessingError("corrupt_file", f"The {self.kind} could not be read: it looks damaged.") from None
+
+    def _sheet(self, ctx: Any, wb: Any, info: SheetInfo) -> Any:
+        try:
+            return wb.get_sheet_by_name(info.name)
+        except Exception as exc:
+            ctx.log.warning("job %s: calamine could not read sheet %r: %r", ctx.job_id, info.name, exc)
+            raise ProcessingError("corrupt_file", f"The sheet {info.name!r} could not be read: the {self.kind} "
+                                                  "looks damaged.") from None
+
+    def check_sheet(self, ctx: Any, info: SheetInfo, sheet: Any) -> None:
+        """Limits on what calamine loaded (for xlsx and ods they were checked before, on the XML)."""
         limits = ctx.limits
-        results = []
+        rows, columns = sheet.total_height, sheet.total_width
+        if rows > limits.max_rows or columns > limits.max_columns or rows * columns > limits.max_cells:
+            raise ProcessingError("too_large", f"The sheet {info.name!r} spans {rows:,} rows by {columns:,} columns; "
+                                               f"the limits are {limits.max_rows:,} rows, {limits.max_columns:,} "
+                                               f"columns and {limits.max_cells:,} cells.")
+
+    def _read(self, ctx: Any, wb: Any, book: Book) -> dict:
+        limits = ctx.limits
+        results, texts = [], []
         cells = 0
-        with ctx.step("Read sheets", total=total_rows) as step:
+        total = sum(s.rows for s in book.sheets) or None
+        with ctx.step("Read sheets", total=total) as step:
             done = 0
-            for index, ws in enumerate(sheets, start=1):
-                path = getattr(ws, "_worksheet_path", "")
-                formulas, merges = structure.get(path.lstrip("/"), (None, None))
-                summary, rows, width = self._read_sheet(ctx, ws, index, len(sheets), step, done)
-                done += rows
-                cells += rows * width
+            for index, info in enumerate(book.sheets, start=1):
+                if info.kind != "worksheet":
+                    results.append({"name": info.name, "kind": info.kind, "state": info.state})
+                    texts.append(sheet_markdown(info.name, info.kind, None))
+                    continue
+                sheet = self._sheet(ctx, wb, info)
+                self.check_sheet(ctx, info, sheet)
+                name = sheet_file_name(index, info.name)
+                message = f"sheet {index} of {len(book.sheets)}"
+
+                def progress(n: int, before: int = done, message: str = message) -> None:
+                    step.update(before + n, message=f"{message}, row {n:,}")
+
+                with open(ctx.artifact(name), "w", encoding="utf-8", newline="") as out:
+                    data = SheetReader(sheet, info.errors, iso_durations=self.name == "ods").read(out, progress)
+                del sheet
+                done += data.rows
+                cells += data.rows * data.columns
                 if cells > limits.max_cells:
                     raise ProcessingError("too_large", f"The workbook has more than {limits.max_cells:,} cells.")
-                summary.update({"formulas": formulas, "merged_ranges": merges})
-                results.append(summary)
-            for chart in getattr(wb, "chartsheets", []):
-                results.append({"name": chart.title, "kind": "chart", "state": getattr(chart, "sheet_state", None)})
+                results.append(self._summary(info, name, data))
+                texts.append(sheet_markdown(info.name, "worksheet", data))
 
         with ctx.step("Summarise", total=1) as step:
+            ctx.artifact("text.md").write_text("".join(texts), encoding="utf-8")
             result = {
+                "format": self.name,
                 "sheets": results,
                 "sheet_count": len(results),
-                "defined_names": defined,
-                "macros": macros,
-                "date_system": "1904" if getattr(wb, "epoch", None) and wb.epoch.year == 1904 else "1900",
-                "formulas": sum(s.get("formulas") or 0 for s in results),
-                "merged_ranges": sum(s.get("merged_ranges") or 0 for s in results),
-                "rows": sum(s.get("rows") or 0 for s in results),
+                "defined_names": book.defined_names,
+                "macros": book.macros,
+                "date_system": book.date_system,
+                "formulas": _total(results, "formulas"),
+                "merged_ranges": _total(results, "merged_ranges"),
+                "error_cells": _total(results, "error_cells"),
+                "rows": _total(results, "rows"),
+                **book.extra,
             }
             step.advance()
         return result
 
-    def _read_sheet(self, ctx: Any, ws: Any, index: int, count: int, step: Any, before: int) -> tuple[dict, int, int]:
-        import pandas as pd
-
-        limits = ctx.limits
-        name = sheet_file_name(index, ws.title)
-        rows_iter = ws.iter_rows(values_only=True)
-        first = next(rows_iter, None)
-        header = bool(first) and all(isinstance(v, str) and v.strip() for v in first if v is not None) \
-            and any(v is not None for v in first)
-        width = len(first) if first else 0
-        if width > limits.max_columns:
-            raise ProcessingError("too_large", f"The sheet {ws.title!r} has {width} columns; the limit is "
-                                               f"{limits.max_columns}.")
-        columns = [str(v) if header and v is not None else f"column_{i + 1}" for i, v in enumerate(first or ())]
-        stats = TableStats(columns)
-        batch: list[tuple] = [] if header or first is None else [first]
-        rows = 0 if first is None else 1
-        with open(ctx.artifact(name), "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            if first is not None:
-                writer.writerow([escape_formula(_cell(v)) for v in first])
-            for row in rows_iter:
-                rows += 1
-                if rows > limits.max_rows:
-                    raise ProcessingError("too_large", f"The sheet {ws.title!r} has more than {limits.max_rows:,} "
-                                                       "rows.")
-                writer.writerow([escape_formula(_cell(v)) for v in row])
-                batch.append(row[:width] if len(row) >= width else row + (None,) * (width - len(row)))
-                if len(batch) >= BATCH:
-                    stats.feed(pd.DataFrame(batch, columns=columns))
-                    batch.clear()
-                    step.update(before + rows, message=f"sheet {index} of {count}, row {rows:,}")
-            if batch and width:
-                stats.feed(pd.DataFrame(batch, columns=columns))
-        step.update(before + rows, message=f"sheet {index} of {count}, row {rows:,}")
-        summary = {
-            "name": ws.title,
+    def _summary(self, info: SheetInfo, name: str, data: Any) -> dict:
+        return {
+            "name": info.name,
             "kind": "worksheet",
-            "state": ws.sheet_state,
-            "dimensions": _dimension(ws),
-            "rows": rows,
-            "columns": width,
-            "header": header,
+            "state": info.state,
+            "dimensions": f"A1:{column_letters(data.columns)}{data.rows}" if data.rows else None,
+            "declared_dimensions": info.declared,
+            "rows": data.rows,
+            "columns": data.columns,
+            "header": data.header,
             "csv": name,
-            "column_summaries": stats.summaries() if width else [],
+            "formulas": info.formulas if self.name == "xlsx" else None,
+            "merged_ranges": info.merges,
+            "error_cells": data.error_cells,
+            "column_summaries": data.summaries,
         }
-        return summary, rows, width
 
 
-def _cell(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return "" if value is None else value
+def _total(results: list[dict], key: str) -> int | None:
+    values = [s.get(key) for s in results if s.get("kind") == "worksheet"]
+    return None if values and all(v is None for v in values) else sum(v or 0 for v in values)
 
 
-def _dimension(ws: Any) -> str | None:
-    try:
-        return ws.calculate_dimension()
-    except Exception:
-        return None
+class XlsxProcessor(SpreadsheetProcessor):
+    name = "xlsx"
+    kind = "workbook"
+    extensions = (".xlsx", ".xlsm")
+    media_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   "application/vnd.ms-excel.sheet.macroEnabled.12")
+    description = ("Excel (xlsx, xlsm, transitional and strict): sheets with kind, visibility and real dimensions, "
+                   "cells as Excel shows them (errors, dates, durations), column summaries, formula and "
+                   "merged-cell counts, defined names, macros present (never run), a CSV per sheet and text.md.")
+
+    def sniff(self, head: bytes) -> bool:
+        """A zip (not an OpenDocument one, whose first member is ``mimetype``), or an OLE file: an
+        encrypted workbook is one, and is then refused with its own code."""
+        if head.startswith(ZIP_MAGIC):
+            return head[30:30 + int.from_bytes(head[26:28], "little")] != b"mimetype"
+        return head.startswith(OLE_MAGIC)
+
+    def open(self, ctx: Any) -> Book:
+        zf = open_ooxml(ctx.path, ctx.limits, required="xl/workbook.xml", kind="Excel")
+        with zf:
+            wb = scan(zf, ctx.limits)
+        if not wb.sheets:
+            raise ProcessingError("corrupt_file", "The workbook lists no sheets: it looks damaged.")
+        return Book(sheets=wb.sheets, defined_names=wb.defined_names, macros=wb.macros,
+                    date_system="1904" if wb.date1904 else "1900", extra={"strict": wb.strict})
 
 
-def _defined_names(wb: Any) -> list[dict]:
-    out = []
-    try:
-        for name, dn in list(wb.defined_names.items())[:500]:
-            out.append({"name": name, "refers_to": str(dn.attr_text)[:500], "scope": None})
-        for ws in wb.worksheets:
-            for name, dn in list(getattr(ws, "defined_names", {}).items())[:100]:
-                out.append({"name": name, "refers_to": str(dn.attr_text)[:500], "scope": ws.title})
-    except Exception:
-        pass
-    return out
+class _CalamineOnly(SpreadsheetProcessor):
+    """xls and ods: the sheets as calamine lists them, limits checked on what it loaded."""
+
+    def open(self, ctx: Any) -> Book:
+        macros = self.confirm(ctx)
+        wb = self._calamine(ctx)
+        sheets = [SheetInfo(name=m.name, state=STATES.get(_enum(m.visible), "visible"),
+                            kind=KINDS.get(_enum(m.typ), "worksheet")) for m in wb.sheets_metadata]
+        return Book(sheets=sheets, macros=macros, workbook=wb)
+
+    def confirm(self, ctx: Any) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check_sheet(self, ctx: Any, info: SheetInfo, sheet: Any) -> None:
+        super().check_sheet(ctx, info, sheet)
+        info.merges = len(sheet.merged_cell_ranges or ()) if self.name == "xls" else None
+
+
+class XlsProcessor(_CalamineOnly):
+    name = "xls"
+    kind = "Excel 97-2003 workbook"
+    extensions = (".xls",)
+    media_types = ("application/vnd.ms-excel",)
+    description = ("Excel 97-2003 (xls, BIFF): sheets with kind and visibility, cells as Excel shows them, column "
+                   "summaries, merged-cell counts, macros present (never run), a CSV per sheet and text.md.")
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(OLE_MAGIC)
+
+    def confirm(self, ctx: Any) -> bool:
+        import olefile
+
+        try:
+            with olefile.OleFileIO(str(ctx.path)) as ole:
+                streams = {"/".join(e).lower() for e in ole.listdir(streams=True, storages=True)}
+        except Exception:
+            raise ProcessingError("corrupt_file", "The file is not a readable Excel 97-2003 workbook: its OLE "
+                                                  "container is damaged.") from None
+        if "encryptioninfo" in streams or "encryptedpackage" in streams:
+            raise ProcessingError("encrypted", "The workbook is encrypted with a password; save it without one and "
+                                               "upload it again.")
+        if "workbook" not in streams and "book" not in streams:
+            other = "a Word document" if "worddocument" in streams else "no workbook"
+            raise ProcessingError("unsupported_content", f"The file is an Office file holding {other}, not an "
+                                                         "Excel 97-2003 workbook.")
+        return any(s.startswith("_vba_project_cur") for s in streams)
+
+
+class OdsProcessor(_CalamineOnly):
+    name = "ods"
+    kind = "OpenDocument spreadsheet"
+    extensions = (".ods",)
+    media_types = ("application/vnd.oasis.opendocument.spreadsheet",)
+    description = ("OpenDocument spreadsheets (ods): sheets with visibility, cells as shown, column summaries, "
+                   "macros present (never run), a CSV per sheet and text.md.")
+
+    def sniff(self, head: bytes) -> bool:
+        """A zip; ODF puts an uncompressed ``mimetype`` member first, so when it is there it must say
+        spreadsheet (an Office Open XML zip starts with ``[Content_Types].xml`` instead)."""
+        if not head.startswith(ZIP_MAGIC):
+            return False
+        first = head[30:30 + int.from_bytes(head[26:28], "little")]
+        if first == b"mimetype":
+            return ODS_MIMETYPE in head[:120]
+        return first != b"[Content_Types].xml"
+
+    def confirm(self, ctx: Any) -> bool:
+        with open(ctx.path, "rb") as f:
+            head = f.read(8)
+        if head.startswith(OLE_MAGIC) and is_encrypted_ooxml(ctx.path):
+            raise ProcessingError("encrypted", "The file is encrypted with a password; save it without one and "
+                                               "upload it again.")
+        if not head.startswith(ZIP_MAGIC):
+            raise ProcessingError("corrupt_file", "The file is not an OpenDocument spreadsheet (it is not a zip "
+                                                  "container).")
+        with check_zip(ctx.path, ctx.limits) as zf, zip_errors("spreadsheet"):
+            names = set(zf.namelist())
+            mimetype = zf.read("mimetype").strip() if "mimetype" in names else b""
+            if mimetype != ODS_MIMETYPE or "content.xml" not in names:
+                raise ProcessingError("unsupported_content", "The zip is not an OpenDocument spreadsheet (its "
+                                                             "mimetype says otherwise or it has no content).")
+            _read_all(zf)
+            scan_ods(zf, ctx.limits)
+            return any(n.startswith("Basic/") or n.startswith("Scripts/") for n in names)
+
+
+def _enum(value: Any) -> str:
+    """``SheetVisibleEnum.Hidden`` -> ``Hidden`` (calamine's enums have no ``name``)."""
+    return str(value).rsplit(".", 1)[-1]
+
+
+def _read_all(zf: zipfile.ZipFile) -> None:
+    """Every member read once through zipfile, so a bad CRC or broken deflate data is caught here."""
+    for info in zf.infolist():
+        with zf.open(info) as f:
+            while f.read(1 << 20):
+                pass
 
 
 @hookimpl
 def jobs_register_processors():
-    return [XlsxProcessor()]
+    return [XlsxProcessor(), XlsProcessor(), OdsProcessor()]

@@ -29,7 +29,7 @@ def test_settings_reference_matches_the_table():
     assert {"limit.*", "celery.*"} <= documented
 
 
-BUILT_IN = {"txt", "pdf", "docx", "doc", "csv", "xlsx", "image"}
+BUILT_IN = {"txt", "pdf", "docx", "doc", "csv", "xlsx", "xls", "ods", "image"}
 
 
 def test_limits_reference_matches_what_the_built_in_processors_declare():

@@ -12,9 +12,11 @@ from tests.hostapp import main as host_main
 EXPECTED_FAILURES = {
     "pdf_encrypted.pdf": "encrypted", "doc_encrypted.doc": "encrypted", "doc_poi_PasswordProtected.doc": "encrypted",
     "xlsx_pass_protected.xlsx": "encrypted", "csv_empty.csv": "empty_file",
+    "xls_calamine_password.xls": "encrypted", "ods_calamine_password.ods": "encrypted",
 }
 FILES = sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".pdf", ".doc", ".docx", ".csv", ".tsv", ".txt",
-                                                                   ".xlsx", ".xlsm")) if CORPUS.is_dir() else []
+                                                                   ".xlsx", ".xlsm", ".xls", ".ods")) \
+    if CORPUS.is_dir() else []
 
 
 @pytest.fixture(scope="module")

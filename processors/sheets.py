@@ -1,0 +1,303 @@
+"""A workbook's sheets read through calamine, the same way for xlsx, xls and ods: cells written as
+Excel shows them to one formula-escaped CSV per sheet, column statistics fed in batches, and the
+first rows kept for ``text.md``.
+
+calamine hands each row over as a list: numbers as floats, empty cells as ``""``, dates, times and
+durations as ``datetime`` objects, error cells as ``""`` (the xlsx scan supplies their text).
+Python memory stays flat whatever the row count: rows go to the CSV as they come, statistics
+take batches of ``BATCH`` rows, and trailing empty rows are only counted until data follows.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import markdown
+from .safety import FORMULA_PREFIXES
+from .tabular import TableStats
+
+BATCH = 10_000
+PREVIEW_ROWS = 20
+PREVIEW_COLUMNS = 30
+PREVIEW_CELL = 200
+UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+FORMULA_START = re.compile("^[" + re.escape("".join(FORMULA_PREFIXES)) + "]", re.M)
+
+
+def sheet_file_name(index: int, title: str) -> str:
+    safe = UNSAFE.sub("-", title).strip("-.")[:60] or "sheet"
+    return f"sheet-{index}-{safe}.csv"
+
+
+def column_letters(n: int) -> str:
+    """1 -> A, 27 -> AA."""
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def excel_duration(value: datetime.timedelta) -> str:
+    """A duration as Excel's ``[h]:mm:ss`` shows it: ``255:10:10``, not ``10 days, 15:10:10``."""
+    negative = value < datetime.timedelta(0)
+    value = -value if negative else value
+    hours = value.days * 24 + value.seconds // 3600
+    text = f"{'-' if negative else ''}{hours}:{value.seconds // 60 % 60:02d}:{value.seconds % 60:02d}"
+    return text + f".{value.microseconds // 1000:03d}" if value.microseconds >= 1000 else text
+
+
+def _number(value: float) -> float | int:
+    return int(value) if value.is_integer() and abs(value) < 1e16 else value
+
+
+CONVERT: dict[type, Callable[[Any], Any]] = {
+    float: _number,
+    int: lambda v: v,
+    bool: lambda v: "TRUE" if v else "FALSE",
+    datetime.datetime: lambda v: v.isoformat(sep=" "),
+    datetime.date: lambda v: v.isoformat(),
+    datetime.time: lambda v: v.isoformat(timespec="milliseconds" if v.microsecond else "seconds"),
+    datetime.timedelta: excel_duration,
+}
+
+
+def display(value: Any) -> Any:
+    """A cell as Excel shows it (formula escaping is the CSV's business, not this one's)."""
+    convert = CONVERT.get(type(value))
+    return convert(value) if convert else value
+
+
+def csv_row(row: list) -> list:
+    """A row for the CSV: text that a spreadsheet would run as a formula gets a leading ``'``."""
+    return [(("'" + v) if v[:1] in FORMULA_FIRST else v) if (t := type(v)) is str
+            else (int(v) if -1e15 < v < 1e15 and v.is_integer() else v) if t is float
+            else display(v) for v in row]
+
+
+def _numbers_for_csv(values: tuple, arr: np.ndarray) -> list | tuple:
+    """Whole numbers written as Excel shows them (``3``, not ``3.0``), decided for the column at once."""
+    whole = (arr == np.floor(arr)) & (np.abs(arr) < 1e15)
+    if whole.all():
+        return arr.astype(np.int64).tolist()
+    if not whole.any():
+        return values
+    return [int(v) if w else v for v, w in zip(values, whole.tolist(), strict=True)]
+
+
+def _dates(values: tuple, kind: str) -> tuple[list, pd.Series]:
+    series = pd.to_datetime(pd.Series(values, dtype=object))
+    arr = series.to_numpy()
+    if kind == "date" and (arr.astype("datetime64[D]") == arr).all():  # "date" may mix in date-times
+        return np.datetime_as_string(arr, unit="D").tolist(), series
+    unit = "s" if (arr.astype("datetime64[s]") == arr).all() else "ms"
+    return [c.replace("T", " ") for c in np.datetime_as_string(arr, unit=unit).tolist()], series
+
+
+ISO_DURATION = re.compile(r"(-?)P(?:(\d+)D)?T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
+MAYBE_DURATION = re.compile(r"^-?P(?:\d+D)?T\d", re.M)
+
+
+def iso_durations(values: tuple) -> tuple:
+    """ODF durations (calamine hands ``PT255H10M10S`` over as text) as Excel shows them: ``255:10:10``."""
+    if not any(type(v) is str for v in values) or not MAYBE_DURATION.search(
+            "\n".join(v for v in values if type(v) is str)):
+        return values
+    return tuple(_iso_duration(v) if type(v) is str else v for v in values)
+
+
+def _iso_duration(text: str) -> object:
+    m = ISO_DURATION.fullmatch(text)
+    if not m or text.endswith("T"):
+        return text
+    sign, days, hours, minutes, seconds = m.groups()
+    value = datetime.timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
+                               seconds=float(seconds or 0))
+    return -value if sign else value
+
+
+def _convert(values: tuple) -> tuple[list | tuple, pd.Series]:
+    """One column of a batch: (its cells for the CSV, a series typed for the statistics).
+
+    Decided per column, in C where the column is of one kind (most are), cell by cell otherwise."""
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind in ("floating", "integer"):
+        arr = np.array(values, dtype=np.float64)
+        return _numbers_for_csv(values, arr), pd.Series(arr)
+    if kind == "string":
+        series = pd.Series(values, dtype=object)
+        if "" in values:
+            series = series.where(series != "", None)
+        if FORMULA_START.search("\n".join(values)):
+            return csv_row(values), series
+        return values, series
+    if kind in ("date", "datetime"):
+        try:
+            return _dates(values, kind)
+        except (ValueError, OverflowError):  # out of pandas' range: cell by cell
+            return csv_row(values), _column(values)
+    if kind == "boolean":
+        return ["TRUE" if v else "FALSE" for v in values], pd.Series(values, dtype=bool)
+    return csv_row(values), _column(values)
+
+
+def _column(values: Iterable) -> pd.Series:
+    """One column of a batch typed for the statistics: empties null, dates as dates, durations as text."""
+    s = pd.Series(list(values), dtype=object)
+    s = s.where(s != "", None).infer_objects()
+    if s.dtype == object:
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind == "date":
+            s = pd.to_datetime(s, errors="coerce")
+        elif kind == "timedelta":
+            s = s.map(lambda v: excel_duration(v) if isinstance(v, datetime.timedelta) else v)
+    elif pd.api.types.is_timedelta64_dtype(s):
+        s = s.map(lambda v: None if pd.isna(v) else excel_duration(v.to_pytimedelta()), na_action="ignore")
+    return s
+
+
+def _with_errors(line: list, errs: dict[int, str] | None) -> list:
+    """Error cells as Excel shows them (``#DIV/0!``): calamine gives them as empty strings."""
+    for c, text in (errs or {}).items():
+        if c < len(line):
+            line[c] = text
+    return line
+
+
+@dataclass
+class SheetData:
+    """What reading one sheet produced."""
+
+    rows: int = 0
+    columns: int = 0
+    header: bool = False
+    error_cells: int = 0
+    chars: int = 0
+    summaries: list = field(default_factory=list)
+    preview: list = field(default_factory=list)
+
+
+class SheetReader:
+    """Reads one calamine sheet to ``out`` (a CSV file) with statistics and a preview."""
+
+    def __init__(self, sheet: Any, errors: dict[int, dict[int, str]] | None = None, iso_durations: bool = False):
+        start = sheet.start
+        self.sheet = sheet
+        self.pad = start[1] if start else 0
+        self.width = self.pad + sheet.width if start else 0
+        self.errors = errors or {}
+        self.iso_durations = iso_durations  # ods: durations arrive as ISO 8601 text
+        self.data = SheetData(columns=self.width)
+        self.stats: TableStats | None = None
+        self.batch: list[list] = []
+        self.empty_rows: list[int] = []  # positions in the batch of empty rows between data rows
+        self.batch_errors: list[tuple[int, dict[int, str]]] = []
+        self.writer: Any = None
+
+    def read(self, out: Any, progress: Callable[[int], None]) -> SheetData:
+        self.writer = writer = csv.writer(out)
+        data, errors, pad, width = self.data, self.errors, [""] * self.pad, self.width
+        batch = self.batch
+        pending = 0  # empty rows not written yet: only written if data follows
+        for r, row in enumerate(self.sheet.iter_rows()):
+            if pad:
+                row = pad + row
+            errs = errors.get(r) if errors else None
+            if row.count("") == width and not errs:
+                pending += 1
+                continue
+            if pending:
+                if self.stats is None:
+                    writer.writerows([[]] * pending)  # above the first row with data
+                else:
+                    self.empty_rows.extend(range(len(batch), len(batch) + pending))
+                    batch.extend([[""] * width] * pending)
+                data.rows += pending
+                pending = 0
+            data.rows += 1
+            if errs:
+                data.error_cells += len(errs)
+            if len(data.preview) < PREVIEW_ROWS:
+                data.preview.append(self._preview(row, errs))
+            if self.stats is None:
+                self._start_stats(row)
+                if data.header:
+                    writer.writerow(_with_errors(csv_row(row), errs))
+                    continue
+            if errs:
+                self.batch_errors.append((len(batch), errs))
+            batch.append(row)
+            if len(batch) >= BATCH:
+                self._flush()
+                progress(data.rows)
+        self._flush()
+        data.summaries = self.stats.summaries() if self.stats else []
+        progress(data.rows)
+        return data
+
+    def _start_stats(self, first: list) -> None:
+        """The first row with data is the header when all its cells are non-blank text."""
+        filled = [v for v in first if v != ""]
+        header = bool(filled) and all(isinstance(v, str) and v.strip() for v in filled)
+        self.data.header = header
+        names = [str(v) if header and v != "" else f"column_{i + 1}" for i, v in enumerate(first)]
+        self.stats = TableStats(names)
+
+    def _flush(self) -> None:
+        """The batch column by column: cells for the CSV and series for the statistics together."""
+        batch = self.batch
+        if not batch or self.stats is None:
+            return
+        out_columns, keep = [], None
+        if self.empty_rows:
+            keep = np.ones(len(batch), dtype=bool)
+            keep[self.empty_rows] = False
+        for stats, values in zip(self.stats.columns, zip(*batch, strict=True), strict=False):
+            cells, series = _convert(iso_durations(values) if self.iso_durations else values)
+            out_columns.append(cells)
+            stats.feed(series[keep] if keep is not None else series)
+        rows = list(zip(*out_columns, strict=True))
+        for i in self.empty_rows:
+            rows[i] = ()
+        for i, errs in self.batch_errors:
+            rows[i] = _with_errors(list(rows[i]), errs)
+        self.writer.writerows(rows)
+        self.stats.rows += len(batch) - len(self.empty_rows)
+        batch.clear()
+        self.empty_rows.clear()
+        self.batch_errors.clear()
+
+    def _preview(self, row: list, errs: dict[int, str] | None) -> list:
+        row = list(iso_durations(tuple(row))) if self.iso_durations else row
+        cells = [display(v) for v in row[:PREVIEW_COLUMNS]]
+        for c, text in (errs or {}).items():
+            if c < len(cells):
+                cells[c] = text
+        return [str(v)[:PREVIEW_CELL] for v in cells]
+
+
+def sheet_markdown(name: str, kind: str, data: SheetData | None) -> str:
+    """A sheet for ``text.md``: its name as a heading, then its first rows as a table (saying so)."""
+    text = markdown.heading(name, 2) + "\n"
+    if kind != "worksheet":
+        return text + f"*A {kind} sheet: it holds no cells.*\n\n"
+    if data is None or not data.rows:
+        return text + "*Empty sheet.*\n\n"
+    width = min(data.columns, PREVIEW_COLUMNS)
+    rows = [r + [""] * (width - len(r)) for r in data.preview]
+    if data.header:
+        text += markdown.table(rows)
+    else:
+        text += markdown.table(rows, header=[column_letters(i + 1) for i in range(width)])
+    note = f"the first {len(data.preview):,} rows with data, of {data.rows:,} rows"
+    if data.columns > width:
+        note += f"; {width} of {data.columns:,} columns"
+    return text + f"\n*Showing {note}.*\n\n"
