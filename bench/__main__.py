@@ -11,7 +11,7 @@ import sys
 import time
 
 BENCHMARKS = ("processors", "ocr", "pdf_recall", "fidelity", "progress", "throughput", "submit_latency",
-              "embedded_start", "upload_memory", "scaling", "load", "containment", "list_index")
+              "embedded_start", "upload_memory", "scaling", "load", "containment", "list_index", "web_rest")
 
 
 def machine() -> str:

@@ -21,7 +21,6 @@ from pyramid_jobs import ProcessingError, Processor, hookimpl
 from . import limits as builtin_limits
 from .ooxml import is_encrypted_ooxml, open_ooxml
 from .safety import OLE_MAGIC, ZIP_MAGIC, check_zip, zip_errors
-from .sheets import SheetReader, column_letters, sheet_file_name, sheet_markdown
 from .xlsx_scan import SheetInfo, scan, scan_ods
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -101,6 +100,8 @@ class SpreadsheetProcessor(Processor):
                                                f"columns and {limits.max_cells:,} cells.")
 
     def _read(self, ctx: Any, wb: Any, book: Book) -> dict:
+        from .sheets import SheetReader, sheet_file_name, sheet_markdown  # pandas: the worker's import only
+
         limits = ctx.limits
         results, texts = [], []
         cells = 0
@@ -149,6 +150,8 @@ class SpreadsheetProcessor(Processor):
         return result
 
     def _summary(self, info: SheetInfo, name: str, data: Any) -> dict:
+        from .sheets import column_letters
+
         return {
             "name": info.name,
             "kind": "worksheet",

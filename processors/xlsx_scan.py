@@ -22,12 +22,14 @@ import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pyramid_jobs import ProcessingError
 
 from .safety import zip_errors
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BLOCK = 1 << 20
 CARRY_LIMIT = 64 << 20
@@ -337,6 +339,8 @@ def _scan_sheet(zf: zipfile.ZipFile, info: SheetInfo, exact: bool) -> _SheetScan
 
 
 def _shared_string_lengths(zf: zipfile.ZipFile) -> np.ndarray:
+    import numpy as np  # the worker's import, not the web process's (it lists processors only)
+
     """An upper bound on each shared string's length: the bytes from one ``<si`` to the next."""
     name = "xl/sharedStrings.xml"
     if name not in zf.NameToInfo:
@@ -352,6 +356,8 @@ def _shared_string_lengths(zf: zipfile.ZipFile) -> np.ndarray:
 
 
 def _expanded_chars(zf: zipfile.ZipFile, sheets: list[SheetInfo], lengths: np.ndarray) -> int:
+    import numpy as np
+
     """Characters the shared-string references of every sheet expand to (exact pass over the refs)."""
     total = 0
     for info in sheets:
