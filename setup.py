@@ -39,7 +39,6 @@ requires = [
     "jieba>=0.42",  # Chinese word segmentation (processors/words.py), imported only by workers
     "pypdf[crypto]>=6.16.1",
     "pypdfium2>=4.30",
-    "fonttools>=4.50",
     "python-docx>=1.1",
     "olefile>=0.47",
     "pandas>=2.2",

@@ -64,7 +64,7 @@ def main(args: list[str]) -> int:
     try:
         measure("redis", store, n)
     finally:
-        for key in store.r.scan_iter(prefix + "*", count=1000):
-            store.r.delete(key)
+        for key in store.client.scan_iter(prefix + "*", count=1000):
+            store.client.delete(key)
         store.close()
     return 0

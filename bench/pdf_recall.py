@@ -2,7 +2,8 @@
 
 Recall is the share of pdftotext's distinct words (``processors.words.tokens``) that the pdf
 processor's ``text.txt`` holds too. pdftotext writes right-to-left text in visual order, so a
-word also counts as found when its reverse is (FORMATS.md). Also printed: the words only we have
+word also counts as found when its reverse is (extractors disagree on right-to-left order).
+Also printed: the words only we have
 (precision's side), so a gain that is really noise (stray glyphs) shows.
 
     python -m bench pdf_recall

@@ -1,7 +1,7 @@
 """The docx processor (python-docx): properties, headings outline, counts, tables, links, comments.
 
 The zip is checked from its central directory before python-docx reads a member (it builds a
-full tree of each: FORMATS.md), and its XML parser does not expand entities.
+full tree of each), and its XML parser does not expand entities.
 """
 from __future__ import annotations
 

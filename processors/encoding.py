@@ -1,7 +1,7 @@
 """Text encodings for the txt and csv processors: is it text, which encoding, and a decoder that
 does not trust its sample.
 
-Order (FORMATS.md): a BOM, then UTF-16 without BOM, then strict UTF-8, then charset-normalizer on
+Order: a BOM, then UTF-16 without BOM, then strict UTF-8, then charset-normalizer on
 the sample. charset-normalizer's ranking of single-byte code pages is weak on Latin text (cp1257
 first for French, cp1252 level with cp1254 for Turkish), so its near-best guesses are ranked
 again by how well one language's alphabet explains the accented letters each guess produces.

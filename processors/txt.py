@@ -1,6 +1,6 @@
 """The txt processor: encoding, counts, newline style and frequent words, streamed.
 
-Encoding follows FORMATS.md (see ``processors.encoding``): a BOM, then strict UTF-8 on a sample,
+Encoding is detected by ``processors.encoding``: a BOM, then strict UTF-8 on a sample,
 then charset-normalizer on at most 1 MB; the whole file is then decoded incrementally, so memory
 stays flat whatever the size, and bytes past the sample that do not decode are not replaced
 silently. Words follow ``processors.words`` (Chinese segmented), top words leave out the

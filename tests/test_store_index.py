@@ -93,7 +93,7 @@ def counted_redis(redis_prefix):
 def test_redis_page_and_scrape_read_only_the_page(counted_redis):
     store = counted_redis
     queued = fill(store, MANY)
-    r = store.r
+    r = store.client
     for kwargs in ({"state": "queued"}, {"state": "queued", "owner": "ann"}, {"owner": "bob"},
                    {"state": "succeeded", "owner": "ann"}, {"owner": ANY}):
         r.commands = r.records_read = 0

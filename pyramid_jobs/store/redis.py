@@ -91,7 +91,7 @@ class _Ops:
 
 class RedisStore(JobStore):
     def __init__(self, client: redis.Redis, prefix: str = "pyramid_jobs:"):
-        self.r = client
+        self.client = client
         self.prefix = prefix
         self.k_index = prefix + "jobs"
         self.k_active = prefix + "active"
@@ -112,25 +112,25 @@ class RedisStore(JobStore):
         client = redis.Redis.from_url(clean, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30)
         return cls(client, prefix)
 
-    def _k(self, job_id: str) -> str:
+    def _record_key(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
 
-    def _kr(self, job_id: str) -> str:
+    def _result_key(self, job_id: str) -> str:
         return f"{self.prefix}result:{job_id}"
 
     def ping(self) -> bool:
         try:
-            return bool(self.r.ping())
+            return bool(self.client.ping())
         except redis.RedisError:
             return False
 
     @_guard
     def touch(self, name: str, *, now: float | None = None) -> None:
-        self.r.set(f"{self.prefix}mark:{name}", repr(time.time() if now is None else now))
+        self.client.set(f"{self.prefix}mark:{name}", repr(time.time() if now is None else now))
 
     @_guard
     def touched(self, name: str) -> float | None:
-        raw = self.r.get(f"{self.prefix}mark:{name}")
+        raw = self.client.get(f"{self.prefix}mark:{name}")
         return float(raw) if raw is not None else None
 
     @_guard
@@ -141,8 +141,8 @@ class RedisStore(JobStore):
     def persistent(self) -> bool:
         """AOF or RDB snapshots on: without either, a restart of Redis loses every job."""
         try:
-            info = self.r.info("persistence")
-            save = self.r.config_get("save").get("save", "")
+            info = self.client.info("persistence")
+            save = self.client.config_get("save").get("save", "")
         except redis.ResponseError:  # CONFIG is disabled on some managed services: trust them
             return True
         except redis.RedisError:
@@ -150,7 +150,7 @@ class RedisStore(JobStore):
         return bool(info.get("aof_enabled")) or bool(str(save).strip())
 
     def close(self) -> None:
-        self.r.close()
+        self.client.close()
 
     def _by(self, state: str | None, owner: Any) -> str:
         """The sorted set (by creation) of the jobs in ``state`` of ``owner`` (None/ANY: all of them)."""
@@ -186,55 +186,56 @@ class RedisStore(JobStore):
         """A store written before the indexes and stats existed: index and count it once."""
         if self._counted:
             return
-        if self.r.hexists(self.k_stats, "version") or not self.r.set(self.prefix + "counting", 1, nx=True, ex=600):
+        if self.client.hexists(self.k_stats, "version") or \
+                not self.client.set(self.prefix + "counting", 1, nx=True, ex=600):
             self._counted = True
             return
         try:
-            total = self.r.zcard(self.k_index)
+            total = self.client.zcard(self.k_index)
             for start in range(0, total, 500):
-                ids = [i.decode() for i in self.r.zrange(self.k_index, start, start + 499)]
-                with self.r.pipeline(transaction=False) as pipe:
-                    for raw in self.r.mget([self._k(i) for i in ids]) if ids else []:
+                ids = [i.decode() for i in self.client.zrange(self.k_index, start, start + 499)]
+                with self.client.pipeline(transaction=False) as pipe:
+                    for raw in self.client.mget([self._record_key(i) for i in ids]) if ids else []:
                         if raw:
                             self._index(pipe, json.loads(raw))
                     pipe.execute()
-            self.r.hset(self.k_stats, "version", STATS_VERSION)
+            self.client.hset(self.k_stats, "version", STATS_VERSION)
             self._counted = True
         finally:
-            self.r.delete(self.prefix + "counting")
+            self.client.delete(self.prefix + "counting")
 
     @_guard
     def stats(self) -> dict[str, float]:
         self._count_once()
-        return {k.decode(): float(v) for k, v in self.r.hgetall(self.k_stats).items() if k != b"version"}
+        return {k.decode(): float(v) for k, v in self.client.hgetall(self.k_stats).items() if k != b"version"}
 
     @_guard
     def _oldest_created(self, state: str) -> float | None:
         self._count_once()
-        first = self.r.zrange(self._by(state, ANY), 0, 0, withscores=True)
+        first = self.client.zrange(self._by(state, ANY), 0, 0, withscores=True)
         return first[0][1] if first else None
 
     @_guard
     def all(self) -> Iterable[dict]:
         out = []
-        for start in range(0, self.r.zcard(self.k_index), 500):
-            ids = [i.decode() for i in self.r.zrange(self.k_index, start, start + 499)]
+        for start in range(0, self.client.zcard(self.k_index), 500):
+            ids = [i.decode() for i in self.client.zrange(self.k_index, start, start + 499)]
             if ids:
-                out += [json.loads(raw) for raw in self.r.mget([self._k(i) for i in ids]) if raw]
+                out += [json.loads(raw) for raw in self.client.mget([self._record_key(i) for i in ids]) if raw]
         return out
 
     @_guard
     def _insert(self, doc: dict) -> None:
         self._count_once()
-        with self.r.pipeline() as pipe:
-            pipe.set(self._k(doc["id"]), json.dumps(doc))
+        with self.client.pipeline() as pipe:
+            pipe.set(self._record_key(doc["id"]), json.dumps(doc))
             pipe.zadd(self.k_index, {doc["id"]: doc["created"]})
             self._index(pipe, doc)
             pipe.execute()
 
     @_guard
     def _load(self, job_id: str) -> dict | None:
-        raw = self.r.get(self._k(job_id))
+        raw = self.client.get(self._record_key(job_id))
         return json.loads(raw) if raw else None
 
     @_guard
@@ -242,9 +243,9 @@ class RedisStore(JobStore):
         """Read, change, then write only if the record is still what was read: one GET and one
         script call (two round trips; WATCH/MULTI/EXEC takes three), retried on a conflict."""
         self._count_once()
-        key = self._k(job_id)
+        key = self._record_key(job_id)
         while True:
-            raw = self.r.get(key)
+            raw = self.client.get(key)
             if raw is None:
                 return None
             old = json.loads(raw)
@@ -253,27 +254,27 @@ class RedisStore(JobStore):
                 return old
             ops = _Ops()
             if result is not None:
-                ops.set(self._kr(job_id), result)
+                ops.set(self._result_key(job_id), result)
             self._index(ops, new, old)
             if self._swap(keys=[key], args=[raw, json.dumps(new), *ops.args]):
                 return new
 
     @_guard
     def _load_result(self, job_id: str) -> str | None:
-        raw = self.r.get(self._kr(job_id))
+        raw = self.client.get(self._result_key(job_id))
         return raw.decode("utf-8") if raw is not None else None
 
     @_guard
     def _remove(self, job_id: str) -> bool:
         self._count_once()
-        key = self._k(job_id)
-        with self.r.pipeline() as pipe:
+        key = self._record_key(job_id)
+        with self.client.pipeline() as pipe:
             while True:
                 try:
                     pipe.watch(key)
                     raw = pipe.get(key)
                     pipe.multi()
-                    pipe.delete(key, self._kr(job_id))
+                    pipe.delete(key, self._result_key(job_id))
                     pipe.zrem(self.k_index, job_id)
                     pipe.srem(self.k_active, job_id)
                     pipe.zrem(self.k_ended, job_id)
@@ -292,11 +293,12 @@ class RedisStore(JobStore):
         offset = 0
         while len(out) < limit:
             batch = limit - len(out) + (8 if before is not None else 0)  # room for the cursor's ties
-            ids = self.r.zrevrangebyscore(key, top, "-inf", start=offset, num=batch, withscores=True)
+            ids = self.client.zrevrangebyscore(key, top, "-inf", start=offset, num=batch, withscores=True)
             if not ids:
                 break
             offset += len(ids)
-            for (member, score), raw in zip(ids, self.r.mget([self._k(i.decode()) for i, _ in ids]), strict=True):
+            records = self.client.mget([self._record_key(i.decode()) for i, _ in ids])
+            for (member, score), raw in zip(ids, records, strict=True):
                 job_id = member.decode()
                 if before is not None and score == before["created"] and job_id >= before["id"]:
                     continue
@@ -312,17 +314,17 @@ class RedisStore(JobStore):
 
     @_guard
     def _active(self) -> Iterable[dict]:
-        ids = [i.decode() for i in self.r.smembers(self.k_active)]
+        ids = [i.decode() for i in self.client.smembers(self.k_active)]
         if not ids:
             return []
-        docs = [json.loads(raw) for raw in self.r.mget([self._k(i) for i in ids]) if raw]
+        docs = [json.loads(raw) for raw in self.client.mget([self._record_key(i) for i in ids]) if raw]
         return [d for d in docs if d["state"] in ACTIVE]
 
     @_guard
     def _ended_before(self, ts: float) -> Iterable[str]:
-        ids = [i.decode() for i in self.r.zrangebyscore(self.k_ended, "-inf", f"({ts}")]
+        ids = [i.decode() for i in self.client.zrangebyscore(self.k_ended, "-inf", f"({ts}")]
         out = []
-        for job_id, raw in zip(ids, self.r.mget([self._k(i) for i in ids]) if ids else [], strict=True):
+        for job_id, raw in zip(ids, self.client.mget([self._record_key(i) for i in ids]) if ids else [], strict=True):
             if raw and json.loads(raw)["state"] in ENDED:
                 out.append(job_id)
         return out
