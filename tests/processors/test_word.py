@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import time
 import zipfile
 
@@ -12,6 +13,7 @@ import pytest
 
 from processors.doc import DocProcessor
 from processors.docx import DocxProcessor
+from processors.words import count_words
 from pyramid_jobs import ProcessingError
 from pyramid_jobs.testing import run_processor
 
@@ -143,6 +145,7 @@ def test_doc_corpus(corpus):
         assert run.result["words"] > 0
     r = run_processor(DOC, corpus / "doc_poi_SampleDoc.doc").result
     assert r["properties"]["author"] == "Nick Burch" and r["properties"]["title"] == "Test Document"
+    assert r["properties"]["create_time"].startswith("2008-01-04T09:15")
     assert run_processor(DOC, corpus / "doc_poi_empty.doc").result["words"] == 0
     for name in ("doc_encrypted.doc", "doc_poi_PasswordProtected.doc"):
         with pytest.raises(ProcessingError) as info:
@@ -205,3 +208,112 @@ def test_doc_truncated_and_out_of_range(tmp_path, corpus):
     with pytest.raises(ProcessingError) as info:
         run_processor(DOC, src)
     assert info.value.code == "corrupt_file"
+
+
+def test_doc_reads_every_story(corpus):
+    """Footnotes, headers and footers, comments, endnotes, text boxes and header text boxes are
+    read (test-fields.doc has text in each), given their part in the result and labelled in text.txt."""
+    run = run_processor(DOC, corpus / "doc_poi_test_fields.doc")
+    r, text = run.result, run.artifacts["text.txt"].read_text()
+    assert [p["part"] for p in r["parts"]] == ["main", "footnotes", "headers", "comments", "endnotes", "textboxes",
+                                               "header_textboxes"]
+    assert r["footnotes"] == ["Footnote with field: Fridrich Strba"]
+    assert r["endnotes"] == ["Field in EndNote. File size: 0"]
+    assert r["comments"] == [{"text": "Field in comment: 19/11/2010"}]
+    assert r["text_boxes"] == ["Field in text box: 2", "Textbox in header with field: 3:18 PM"]
+    assert {(h["kind"], h["which"], h["text"]) for h in r["headers_footers"]} == {
+        ("header", "odd", "page 1"), ("footer", "odd", "Document1")}
+    for label, words in (("Footnotes", "Fridrich Strba"), ("Headers and footers", "page 1"),
+                         ("Comments", "Field in comment"), ("Endnotes", "Field in EndNote"),
+                         ("Text boxes", "Field in text box"), ("Header text boxes", "Textbox in header")):
+        assert text.index(f"--- {label} ---") < text.index(words), label
+    assert text.index("Here is a link to a footnote") < text.index("--- Footnotes ---")
+    assert r["words"] == sum(p["words"] for p in r["parts"]) and r["parts"][0]["words"] == count_words(r["preview"])
+
+
+def test_doc_fast_saved_word6(corpus):
+    """A fast-saved Word 6 file is read through its piece table (it was refused)."""
+    run = run_processor(DOC, corpus / "doc_poi_Bug60942.doc")
+    text = run.artifacts["text.txt"].read_text()
+    assert run.result["fast_saved"] and run.result["format"] == "Word 6/95"
+    for words in ("BERTHOD", "Société APPLICOLOR", "les meilleurs", "GUY LECOLE"):
+        assert words in text
+
+
+def test_word95_code_page_from_language(tmp_path, corpus):
+    """Word 6/95 text is decoded in the code page of the document's language: Russian is cp1251."""
+    import olefile
+
+    src = tmp_path / "ru.doc"
+    shutil.copy(corpus / "doc_poi_Word95.doc", src)
+    with olefile.OleFileIO(str(src), write_mode=True) as ole:
+        word = bytearray(ole.openstream("WordDocument").read())
+        word[6:8] = (0x0419).to_bytes(2, "little")  # lid: Russian
+        at = word.index(b"Paragraph 2")
+        word[at: at + 11] = "Параграф 22".encode("cp1251")
+        ole.write_stream("WordDocument", bytes(word))
+    run = run_processor(DOC, src)
+    assert "Параграф 22" in run.artifacts["text.txt"].read_text()
+    assert run.result["encoding"] == "cp1251"
+    english = run_processor(DOC, corpus / "doc_poi_Word95.doc")
+    assert english.result["encoding"] == "cp1252" and "Paragraph 2" in english.artifacts["text.txt"].read_text()
+
+
+def test_doc_table_stream_that_is_a_storage(corpus):
+    """A file whose table-stream name is a storage is damaged (it raised TypeError: processing_failed)."""
+    with pytest.raises(ProcessingError) as info:
+        run_processor(DOC, corpus / "doc_poi_fuzz_table_storage.doc")
+    assert info.value.code == "corrupt_file" and "stream" in info.value.message
+
+
+def test_doc_random_damage_is_corrupt_file(tmp_path, corpus):
+    """Bytes flipped anywhere in a .doc end in success or a specific code, never anything else."""
+    import random
+
+    rng = random.Random(7)
+    for name in ("doc_poi_test_fields.doc", "doc_poi_Bug60942.doc", "doc_poi_simple_table.doc"):
+        data = (corpus / name).read_bytes()
+        for i in range(40):
+            bad = bytearray(data)
+            for _ in range(20):
+                bad[rng.randrange(512, len(bad))] = rng.randrange(256)
+            path = tmp_path / f"{i}-{name}"
+            path.write_bytes(bytes(bad))
+            try:
+                run_processor(DOC, path, out_dir=tmp_path / "out")
+            except ProcessingError as exc:
+                assert exc.code in ("corrupt_file", "unsupported_content", "encrypted", "too_large"), exc.code
+                assert str(tmp_path) not in exc.message and "Error" not in exc.message
+
+
+def test_doc_property_stream_cannot_loop(tmp_path, corpus):
+    """A property set claiming 2**31 properties made olefile's parser loop for minutes; ours caps it."""
+    import olefile
+
+    src = tmp_path / "loop.doc"
+    shutil.copy(corpus / "doc_textract.doc", src)
+    with olefile.OleFileIO(str(src), write_mode=True) as ole:
+        props = bytearray(ole.openstream("\x05SummaryInformation").read())
+        section = int.from_bytes(props[44:48], "little")
+        props[section + 4: section + 8] = (0x7FFFFFFF).to_bytes(4, "little")
+        ole.write_stream("\x05SummaryInformation", bytes(props))
+    code = ("import sys; from processors.doc import DocProcessor; from pyramid_jobs.testing import run_processor; "
+            "r = run_processor(DocProcessor(), sys.argv[1]); print(r.result['properties']['author'])")
+    started = time.monotonic()
+    # in a child process: with olefile's parser this never ended, and a thread cannot be stopped
+    done = subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30 and done.stdout.strip() == "Dean Malmgren", done.stderr[-500:]
+    fuzzed = run_processor(DOC, corpus / "doc_poi_Fuzzed.doc").result
+    assert fuzzed["properties"]["author"] == "John Greer"
+
+
+def test_property_offsets_are_checked():
+    from processors.oleprops import parse_property_set
+
+    head = b"\xfe\xff" + b"\0" * 22 + (1).to_bytes(4, "little") + b"\0" * 16 + (48).to_bytes(4, "little")
+    section = (8 + 8 * 2 + 8).to_bytes(4, "little") + (2).to_bytes(4, "little")
+    entries = (4).to_bytes(4, "little") + (24).to_bytes(4, "little") + (2).to_bytes(4, "little") + \
+        (10 ** 6).to_bytes(4, "little")
+    value = (30).to_bytes(4, "little") + (4).to_bytes(4, "little") + b"Ann\0"
+    data = head + section + entries + value
+    assert parse_property_set(data, {4: "author", 2: "title"}) == {"author": "Ann"}
