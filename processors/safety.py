@@ -20,8 +20,9 @@ def check_zip(path: str | Path, limits: Mapping[str, int]) -> zipfile.ZipFile:
     """
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ProcessingError("corrupt_file", f"The file is not a readable zip container ({exc}).") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ProcessingError("corrupt_file", "The file is not a readable zip container: it is damaged or "
+                                              "incomplete.") from None
     try:
         infos = zf.infolist()
         if len(infos) > limits["max_zip_entries"]:

@@ -47,7 +47,7 @@ def test_docx_generated(tmp_path):
     assert r["comments"][0]["author"] == "Bob" and r["comments"][0]["text"] == "Check this"
     text = run.artifacts["text.txt"].read_text()
     assert text.index("Intro") < text.index("r1c1") < text.index("After the table.")
-    assert r["words"] == len(re.findall(r"\w+", text))
+    assert r["words"] == count_words(text)
     assert run.step_names == ["Open", "Extract text", "Summarise"]
     assert run.artifacts["outline.json"].exists()
 
@@ -317,3 +317,145 @@ def test_property_offsets_are_checked():
     value = (30).to_bytes(4, "little") + (4).to_bytes(4, "little") + b"Ann\0"
     data = head + section + entries + value
     assert parse_property_set(data, {4: "author", 2: "title"}) == {"author": "Ann"}
+
+
+def _hyperlink(paragraph, text, url):
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rid = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rid)
+    run = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.text = text
+    run.append(t)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def make_rich_docx(path):
+    from docx.enum.text import WD_BREAK
+
+    d = docx.Document()
+    d.add_heading("Annual review", level=0)
+    d.add_heading("Scope", level=1)
+    d.add_heading("Detail level three", level=3)
+    p = d.add_paragraph("Plain then ")
+    p.add_run("bold words").bold = True
+    p.add_run(" and ")
+    p.add_run("slanted words").italic = True
+    p.add_run(" end.")
+    d.add_paragraph("first bullet", style="List Bullet")
+    d.add_paragraph("second bullet", style="List Bullet")
+    d.add_paragraph("step one", style="List Number")
+    d.add_paragraph("step two", style="List Number")
+    link = d.add_paragraph("See ")
+    _hyperlink(link, "the site", "https://example.org/a b")
+    table = d.add_table(rows=2, cols=2)
+    for r, row in enumerate((("Name", "Score"), ("Ann", "7*3"))):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    inner = table.cell(1, 0).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "nested left"
+    inner.cell(0, 1).text = "nested right"
+    d.add_paragraph("Before the break").add_run().add_break(WD_BREAK.PAGE)
+    d.add_paragraph("After the break")
+    d.save(path)
+    return path
+
+
+def test_docx_markdown_structures(tmp_path):
+    """text.md has headings from heading styles, bulleted and numbered lists, a pipe table, bold and
+    italic runs, the hyperlink and the page break."""
+    run = run_processor(DOCX, make_rich_docx(tmp_path / "rich.docx"))
+    md = run.artifacts["text.md"].read_text()
+    lines = md.splitlines()
+    assert "# Annual review" in lines and "# Scope" in lines and "### Detail level three" in lines
+    assert "Plain then **bold words** and *slanted words* end." in lines
+    assert lines[lines.index("- first bullet") + 1] == "- second bullet"
+    assert lines[lines.index("1. step one") + 1] == "2. step two"
+    assert "See [the site](<https://example.org/a b>)" in lines
+    header = lines.index("| Name | Score |")
+    assert lines[header + 1] == "|---|---|" and lines[header + 2].startswith("| Ann nested left nested right | 7\\*3 |")
+    assert lines.index("Before the break") < lines.index("---") < lines.index("After the break")
+    assert run.result["hyperlinks"] == [{"text": "the site", "url": "https://example.org/a b"}]
+
+
+def test_docx_nested_tables_equations_and_entity_tails(tmp_path):
+    """Tables nested in cells, OMML equation text and text after an unexpanded entity are kept."""
+    src = make_rich_docx(tmp_path / "src.docx")
+    with zipfile.ZipFile(src) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    xml = members["word/document.xml"]
+    math = (b'<w:p><m:oMathPara><m:oMath><m:r><m:t>E=mc</m:t></m:r><m:sSup><m:e><m:r><m:t>x</m:t></m:r></m:e>'
+            b'<m:sup><m:r><m:t>2</m:t></m:r></m:sup></m:sSup></m:oMath></m:oMathPara></w:p>')
+    ruby = ("<w:p><w:r><w:ruby><w:rt><w:r><w:t>とうきょう</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>東京</w:t></w:r>"
+            "</w:rubyBase></w:ruby></w:r></w:p>").encode()
+    xml = xml.replace(b"<w:body>", b"<w:body>" + math + ruby, 1)
+    xml = xml.replace(b"?>", b'?><!DOCTYPE w:document [<!ENTITY co "Company">]>', 1)
+    xml = xml.replace(b">first bullet<", b">&co; keeps its tail<")
+    members["word/document.xml"] = xml
+    run = run_processor(DOCX, _zip(tmp_path / "x.docx", members))
+    text = run.artifacts["text.txt"].read_text()
+    assert "nested left" in text and "nested right" in text
+    assert "E=mcx2" in text and "東京(とうきょう)" in text
+    assert "keeps its tail" in text
+    assert run.result["nested_tables"] == 1 and run.result["tables"] == 1
+
+
+def test_docx_table_cells_in_order(tmp_path):
+    d = docx.Document()
+    table = d.add_table(rows=1, cols=1)
+    cell = table.cell(0, 0)
+    cell.text = "before"
+    cell.add_table(rows=1, cols=1).cell(0, 0).text = "inside"
+    cell.add_paragraph("after")
+    d.save(tmp_path / "order.docx")
+    run = run_processor(DOCX, tmp_path / "order.docx")
+    assert run.result["table_previews"][0]["first_rows"] == [["before inside after"]]
+
+
+def _damage_member(path, name, how):
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+    if how == "crc":
+        at = data.index(b"PK\x01\x02")
+        while data[at + 46: at + 46 + int.from_bytes(data[at + 28: at + 30], "little")] != name.encode():
+            at = data.index(b"PK\x01\x02", at + 4)
+        data[at + 16] ^= 0xFF  # the central directory's CRC-32 of the member
+    else:
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        for i in range(4, 40):
+            data[start + i] ^= 0x5A  # deflate data garbled
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("how", ["crc", "deflate"])
+@pytest.mark.parametrize("member", ["word/document.xml", "word/styles.xml"])
+def test_docx_damaged_zip_is_corrupt_file(tmp_path, how, member):
+    """A bad CRC or bad deflate data is a damaged file: corrupt_file, with no exception names or paths."""
+    path = _damage_member(make_docx(tmp_path / "d.docx"), member, how)
+    with pytest.raises(ProcessingError) as info:
+        run_processor(DOCX, path)
+    assert info.value.code == "corrupt_file"
+    for raw in ("BadZipFile", "error", "CRC", "zlib", str(tmp_path)):
+        assert raw not in info.value.message
+
+
+@pytest.mark.parametrize("processor,name", [(DOCX, "e.docx"), (DOC, "e.doc")])
+def test_word_empty_file(tmp_path, processor, name):
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(ProcessingError) as info:
+        run_processor(processor, tmp_path / name)
+    assert (info.value.code, info.value.message) == ("empty_file", "The file is empty.")
+
+
+def test_word_counts_cjk(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("中文分词测试")
+    d.save(tmp_path / "zh.docx")
+    assert run_processor(DOCX, tmp_path / "zh.docx").result["words"] == count_words("中文分词测试") == 5
