@@ -13,6 +13,7 @@ from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
+from .docmd import markdown
 from .oledoc import (
     FC_PLCF_ATN_TXT,
     FC_PLCF_EDN_TXT,
@@ -75,6 +76,10 @@ class DocProcessor(Processor):
         if low.startswith((b"<html", b"<!doctype", b"<?xml", b"mime-version")):
             raise ProcessingError("unsupported_content", "The file is a web page (HTML or MHT) saved with a .doc "
                                                          "name; save it as .docx and upload it again.")
+        if head[:2] in (b"\x9b\xa5", b"\xdb\xa5"):
+            raise ProcessingError("unsupported_content", "The file is from Word 1 or Word 2 for Windows, which this "
+                                                         "service does not read; save it as .docx and upload it "
+                                                         "again.")
         if not head.startswith(OLE_MAGIC):
             raise ProcessingError("corrupt_file", "The file is not a Word document (no OLE2 header).")
         try:
@@ -95,7 +100,8 @@ def _process_ole(ctx: Any) -> dict:
         parts = stories(doc, ctx.limits.max_text_size)
         step.advance(message=f"{len(parts)} stories")
         texts = _write_text(ctx, doc, parts)
-        step.advance(message="text written")
+        ctx.artifact("text.md").write_text(markdown(doc, parts, texts), encoding="utf-8")
+        step.advance(message="text and Markdown written")
     with ctx.step("Summarise", total=1) as step:
         result = _summary(ctx, fib, meta, doc, parts, texts)
         step.advance()

@@ -10,6 +10,7 @@ and labelled. Every offset read from the file is checked: fuzzed and truncated f
 """
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ HEADER_KINDS = (("header", "even"), ("header", "odd"), ("footer", "even"), ("foo
 SPECIAL = {"\r": "\n", "\x07": "\t", "\x0b": "\n", "\x0c": "\n", "\x0e": "\n", "\x1e": "-", "\x1f": "",
            "\x01": "", "\x08": "", "\x02": "", "\x03": "", "\x04": "", "\x05": "", "\xa0": " "}
 FIELD_BEGIN, FIELD_SEP, FIELD_END = "\x13", "\x14", "\x15"
+FIELD_MARK = re.compile("[\x13-\x15]")
+TRANSLATE = str.maketrans(SPECIAL)
 
 # Windows code page of a Word 6/95 document by primary language id (the low 10 bits of its lid)
 CODEPAGE_BY_LANGUAGE = {
@@ -290,19 +293,23 @@ def headers_footers(doc: DocText, story: Story) -> list[dict]:
 
 def clean(raw: str) -> str:
     """Resolve fields (keep what Word shows: the result, not the instruction) and control characters."""
+    if not FIELD_MARK.search(raw):
+        return raw.translate(TRANSLATE)
     out: list[str] = []
     stack: list[bool] = []  # per open field: whether we are past its separator (showing its result)
-    for ch in raw:
+    pos = 0
+    for m in FIELD_MARK.finditer(raw):
+        if not stack or stack[-1]:
+            out.append(raw[pos: m.start()])
+        ch = m.group()
         if ch == FIELD_BEGIN:
             stack.append(False)
         elif ch == FIELD_SEP:
             if stack:
                 stack[-1] = True
-        elif ch == FIELD_END:
-            if stack:
-                stack.pop()
-        elif stack and not stack[-1]:
-            continue  # inside a field's instruction
-        else:
-            out.append(SPECIAL.get(ch, ch))
-    return "".join(out)
+        elif stack:
+            stack.pop()
+        pos = m.end()
+    if not stack or stack[-1]:
+        out.append(raw[pos:])
+    return "".join(out).translate(TRANSLATE)

@@ -236,7 +236,7 @@ class Walker:
     def _list_item(self, num: tuple[str, int], body: str) -> str:
         num_id, level = num
         fmt = self.numbering.get(num_id, {}).get(level, "bullet")
-        indent = "  " * level
+        indent = "    " * level  # four spaces: deeper than any parent marker, so CommonMark nests it
         if fmt in ("bullet", "none"):
             return f"{indent}- {body}"
         key = (num_id, level)

@@ -459,3 +459,31 @@ def test_word_counts_cjk(tmp_path):
     d.add_paragraph("中文分词测试")
     d.save(tmp_path / "zh.docx")
     assert run_processor(DOCX, tmp_path / "zh.docx").result["words"] == count_words("中文分词测试") == 5
+
+
+def test_doc_markdown_structures(corpus):
+    """text.md for .doc: headings from the heading styles, bulleted and numbered lists with their
+    levels, tables (a nested one flattened into its cell), bold and italic runs, hyperlink fields,
+    page breaks, and the other stories under their own headings."""
+    def lines(name):
+        return run_processor(DOC, corpus / name).artifacts["text.md"].read_text().splitlines()
+
+    lists = lines("doc_poi_Lists.doc")
+    assert "# Heading Level 1" in lists
+    assert lists[lists.index("- Unordered list 1") + 1] == "- UL 2"
+    assert lists[lists.index("1. Ordered list 1") + 1] == "2. OL 2"
+    assert "    - ML 2:1" in lists and "    1. OL 2.1" in lists and "        1. OL 2.2.1" in lists
+    table = lines("doc_poi_simple_table.doc")
+    at = table.index("| Cell 1,1 | Cell 1,2 | Cell 1,3 |")
+    assert table[at + 1: at + 3] == ["|---|---|---|", "| Cell 2,1 | Cell 2,2 | Cell 2,3 |"]
+    assert "| D | E 1 2 3 4 F | G |" in lines("doc_poi_innertable.doc")
+    assert "Sample text is hard. That is where [http://hipsum.co](<http://hipsum.co>) comes in handy." in \
+        lines("doc_textract.doc")
+    assert "Some of them even feature **bold**, *italic* and underlined text" in lines("doc_poi_test2.doc")
+    unicode = lines("doc_poi_HeaderFooterUnicode.doc")
+    assert unicode.index("That’s it for page one") < unicode.index("---") < unicode.index(
+        "This is page two. *Les Précieuses ridicules.* The end.")
+    assert "Header (odd, section 1): This is a simple header, with a € euro symbol in it." in unicode
+    fields = lines("doc_poi_test_fields.doc")
+    assert fields.index("## Footnotes") < fields.index("Footnote with field: Fridrich Strba")
+    assert "## Header text boxes" in fields
