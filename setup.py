@@ -41,6 +41,7 @@ testing = [
     "a2wsgi>=1.10",
     "httpx>=0.27",
     "flower>=2.0",
+    "markitdown[docx]>=0.1",
 ]
 
 setup(

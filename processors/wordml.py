@@ -82,13 +82,13 @@ class Walker:
 
     def paragraph(self, p: Any) -> Block:
         plain: list[str] = []
-        marks: list[str] = []
+        marks: list = []  # Markdown strings, and (text, bold, italic) for runs
         self._inline(p, plain, marks)
         text = "".join(plain).replace(PAGE, "\n")
         style_id, num = self._paragraph_props(p)
         style = self.styles.get(style_id, {}).get("name", style_id) if style_id else None
         level = self._heading(style_id)
-        body = "".join(marks).replace(PAGE, "\n" + BREAK + "\n").strip()
+        body = _render(marks).replace(PAGE, "\n" + BREAK + "\n").strip()
         item = False
         if level is not None and text.strip():
             out = md.heading(text, level).rstrip("\n")
@@ -104,13 +104,9 @@ class Walker:
     def table(self, tbl: Any) -> Block:
         rows: list[list[str]] = []
         nested = 0
-        for tr in tbl.iter(TR):
-            if tr.getparent() is not tbl:
-                continue
+        for tr in _children(tbl, TR):
             cells = []
-            for tc in tr.iter(TC):
-                if tc.getparent() is not tr:
-                    continue
+            for tc in _children(tr, TC):
                 text, inner = self._cell(tc)
                 nested += inner
                 cells.append(text)
@@ -139,7 +135,7 @@ class Walker:
                     nested += inner_count
         return " ".join(p for p in parts if p.strip()), nested
 
-    def _inline(self, el: Any, plain: list[str], marks: list[str] | None) -> None:
+    def _inline(self, el: Any, plain: list[str], marks: list | None) -> None:
         """Runs and what holds them, in order; ``marks`` (Markdown) is None inside table cells."""
         for child in el:
             tag = child.tag
@@ -157,9 +153,9 @@ class Walker:
             elif len(child):
                 self._inline(child, plain, marks)  # insertions, fields, content controls, smart tags
 
-    def _hyperlink(self, link: Any, plain: list[str], marks: list[str] | None) -> None:
+    def _hyperlink(self, link: Any, plain: list[str], marks: list | None) -> None:
         inner_plain: list[str] = []
-        inner_marks: list[str] = []
+        inner_marks: list = []
         self._inline(link, inner_plain, inner_marks)
         text = "".join(inner_plain)
         plain.append(text)
@@ -169,10 +165,10 @@ class Walker:
         if url and len(self.links) < 500:
             self.links.append({"text": text[:500], "url": url})
         if marks is not None:
-            label = "".join(inner_marks).strip()
-            marks.append(f"[{label}](<{url.replace('>', '%3E')}>)" if url and label else "".join(inner_marks))
+            label = _render(inner_marks).strip()
+            marks.append(f"[{label}](<{url.replace('>', '%3E')}>)" if url and label else label)
 
-    def _run(self, r: Any, plain: list[str], marks: list[str] | None) -> None:
+    def _run(self, r: Any, plain: list[str], marks: list | None) -> None:
         out: list[str] = []
         for el in r:
             tag = el.tag
@@ -195,7 +191,7 @@ class Walker:
         text = "".join(out)
         plain.append(text)
         if marks is not None and text:
-            marks.append(_emphasis(md.escape(text), _flag(r, "b"), _flag(r, "i")))
+            marks.append((text, _flag(r, "b"), _flag(r, "i")))  # rendered with its neighbours: see _render
 
     def _text_boxes(self, el: Any) -> str:
         """Text boxes' paragraphs, from the drawing (or the first choice of alternate content), once."""
@@ -244,6 +240,40 @@ class Walker:
         for (other, deeper) in [k for k in self._counters if k[0] == num_id and k[1] > level]:
             del self._counters[(other, deeper)]  # a higher level restarts the deeper ones
         return f"{indent}{self._counters[key]}. {body}"
+
+
+WRAPPERS = {SDT, SDT_CONTENT, W + "customXml"}
+
+
+def _children(el: Any, tag: str) -> Iterator[Any]:
+    """``el``'s children of ``tag``, looking through content controls and custom XML wrapping them."""
+    for child in el:
+        if child.tag == tag:
+            yield child
+        elif child.tag in WRAPPERS:
+            yield from _children(child, tag)
+
+
+def _render(marks: list) -> str:
+    """Markdown of a paragraph's pieces; neighbouring runs of the same emphasis are joined first, so
+    that a word split over runs is not cut by markers."""
+    out: list[str] = []
+    pending: list[str] = []
+    flags = (False, False)
+    for piece in marks:
+        if isinstance(piece, tuple) and (piece[1], piece[2]) == flags:
+            pending.append(piece[0])
+            continue
+        if pending:
+            out.append(_emphasis(md.escape("".join(pending)), *flags))
+            pending = []
+        if isinstance(piece, tuple):
+            pending, flags = [piece[0]], (piece[1], piece[2])
+        else:
+            out.append(piece)
+    if pending:
+        out.append(_emphasis(md.escape("".join(pending)), *flags))
+    return "".join(out)
 
 
 def _emphasis(text: str, bold: bool, italic: bool) -> str:

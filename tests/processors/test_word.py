@@ -487,3 +487,31 @@ def test_doc_markdown_structures(corpus):
     fields = lines("doc_poi_test_fields.doc")
     assert fields.index("## Footnotes") < fields.index("Footnote with field: Fridrich Strba")
     assert "## Header text boxes" in fields
+
+
+def _reference_words(path) -> set[str]:
+    """Each paragraph's w:t text joined (runs split words anywhere), read straight from the XML."""
+    from lxml import etree
+
+    from processors.words import tokens
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    with zipfile.ZipFile(path) as zf:
+        root = etree.fromstring(zf.read("word/document.xml"), etree.XMLParser(resolve_entities=False))
+    words: set[str] = set()
+    for para in root.iter(w + "p"):
+        words |= set(tokens("".join(t.text or "" for t in para.iter(w + "t"))))
+    return words
+
+
+def test_docx_markdown_keeps_as_many_words_as_markitdown(corpus, tmp_path):
+    markitdown = pytest.importorskip("markitdown")
+    from processors.words import tokens
+
+    converter = markitdown.MarkItDown()
+    for path in sorted(corpus.glob("docx_*.docx")):
+        reference = _reference_words(path)
+        ours = set(tokens(run_processor(DOCX, path, out_dir=tmp_path / path.name).artifacts["text.md"]
+                          .read_text().replace("*", "")))
+        theirs = set(tokens(converter.convert(str(path)).text_content.replace("*", "")))
+        assert len(reference & ours) >= len(reference & theirs), (path.name, sorted((reference & theirs) - ours))
