@@ -3,7 +3,7 @@
 Every measurement runs in a fresh subprocess started by a small launcher, so peak RSS is that run's
 alone (``bench.common.run_measured``).
 
-    python -m bench processors [--quick]
+    python -m bench processors [--quick] [--only=docx,pdf,...]
 """
 from __future__ import annotations
 
@@ -76,24 +76,32 @@ def _run(code: str, *args: str) -> dict:
     return run_measured(code, *args)
 
 
-def cases(quick: bool, tmp: Path) -> list[tuple[str, str, Path]]:
+def cases(quick: bool, tmp: Path, only: set[str] | frozenset = frozenset()) -> list[tuple[str, str, Path]]:
+    """The files to measure, made only for the processors asked for (all when ``only`` is empty)."""
+    def want(name: str) -> bool:
+        return not only or name in only
+
     csv_sizes = (5,) if quick else (10, 100)
     pdf_pages = (10,) if quick else (10, 100)
-    out = [("csv", f"{mb} MB", files.csv_file(tmp / f"{mb}.csv", mb)) for mb in csv_sizes]
-    out += [("pdf", f"{n} pages", files.pdf_file(tmp / f"{n}.pdf", n)) for n in pdf_pages]
-    out.append(("xlsx", "20k rows" if quick else "100k rows", files.xlsx_file(tmp / "t.xlsx", 20_000 if quick
-                                                                             else 100_000)))
-    out.append(("docx", "2k paragraphs" if quick else "20k paragraphs",
-                files.docx_file(tmp / "t.docx", 2_000 if quick else 20_000)))
-    out.append(("txt", "10 MB" if quick else "100 MB", files.txt_file(tmp / "t.txt", 10 if quick else 100)))
+    out = [("csv", f"{mb} MB", files.csv_file(tmp / f"{mb}.csv", mb)) for mb in csv_sizes if want("csv")]
+    out += [("pdf", f"{n} pages", files.pdf_file(tmp / f"{n}.pdf", n)) for n in pdf_pages if want("pdf")]
+    if want("xlsx"):
+        out.append(("xlsx", "20k rows" if quick else "100k rows", files.xlsx_file(tmp / "t.xlsx", 20_000 if quick
+                                                                                 else 100_000)))
+    if want("docx"):
+        out.append(("docx", "2k paragraphs" if quick else "20k paragraphs",
+                    files.docx_file(tmp / "t.docx", 2_000 if quick else 20_000)))
+    if want("txt"):
+        out.append(("txt", "10 MB" if quick else "100 MB", files.txt_file(tmp / "t.txt", 10 if quick else 100)))
     return out
 
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    only = {n for a in argv if a.startswith("--only=") for n in a[7:].split(",")}  # --only=docx,pdf
     rows = []
     with tempfile.TemporaryDirectory(prefix="pj-bench-") as d:
-        for name, size, path in cases(quick, Path(d)):
+        for name, size, path in cases(quick, Path(d), only):
             bare = _run(TIMED.format(path=str(path), body=BARE[name], libs=LIBS[name]))
             ours = _run(OURS.replace("{libs}", LIBS[name]), name, str(path))
             ratio = bare["seconds"] / ours["seconds"]
