@@ -396,12 +396,16 @@ def test_docx_nested_tables_equations_and_entity_tails(tmp_path):
     xml = xml.replace(b"<w:body>", b"<w:body>" + math + ruby, 1)
     xml = xml.replace(b"?>", b'?><!DOCTYPE w:document [<!ENTITY co "Company">]>', 1)
     xml = xml.replace(b">first bullet<", b">&co; keeps its tail<")
+    first_row = xml.index(b"<w:tr")  # the outer table's header row
+    end = xml.index(b"</w:tr>", first_row) + len(b"</w:tr>")
+    row = xml[first_row:end].replace(b">Name<", b">Row in a content control<")
+    xml = xml[:end] + b"<w:sdt><w:sdtContent>" + row + b"</w:sdtContent></w:sdt>" + xml[end:]
     members["word/document.xml"] = xml
     run = run_processor(DOCX, _zip(tmp_path / "x.docx", members))
     text = run.artifacts["text.txt"].read_text()
     assert "nested left" in text and "nested right" in text
     assert "E=mcx2" in text and "東京(とうきょう)" in text
-    assert "keeps its tail" in text
+    assert "keeps its tail" in text and "Row in a content control" in text
     assert run.result["nested_tables"] == 1 and run.result["tables"] == 1
 
 
