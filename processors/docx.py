@@ -55,7 +55,8 @@ def _open_document(ctx: Any) -> Any:
 
 def read_document(ctx: Any, doc: Any, images: int) -> dict:
     """Walk the body in document order; shared with the doc processor for .doc files that are docx."""
-    from .wordml import Walker
+    from . import markdown as md
+    from .wordml import Walker, notes
 
     walker = Walker(doc)
     body = _plain_body(ctx, doc)
@@ -81,6 +82,20 @@ def read_document(ctx: Any, doc: Any, images: int) -> dict:
                 step.advance(len(pending), message=f"block {n} of {total}")
                 pending.clear()
         counts["words"] += _flush(pending, out)
+        headers, comments = _headers_footers(doc), _comments(doc)
+        parts = [{"part": "main", "label": "Main text", "characters": counts["characters"], "words": counts["words"]}]
+        for key, label, items in (
+                ("headers", "Headers and footers", [f"{h['kind'].capitalize()} (section {h['section']}): "
+                                                    f"{h['text']}" for h in headers]),
+                ("footnotes", "Footnotes", notes(doc, walker, "footnotes")),
+                ("endnotes", "Endnotes", notes(doc, walker, "endnotes")),
+                ("comments", "Comments", [c["text"] for c in comments])):
+            if items:  # each other story after a labelled line, as the doc processor writes them
+                out.write(f"\n--- {label} ---\n" + "\n".join(items) + "\n")
+                md_out.write(f"\n\n---\n\n## {label}\n\n" + "\n\n".join(md.escape(i) for i in items))
+                body_text = "\n".join(items)
+                parts.append({"part": key, "label": label, "characters": len(body_text),
+                              "words": count_words(body_text)})
         md_out.write("\n")
 
     with ctx.step("Summarise", total=1) as step:
@@ -93,13 +108,14 @@ def read_document(ctx: Any, doc: Any, images: int) -> dict:
             "tables": counts["tables"],
             "nested_tables": counts["nested"],
             "images": images,
-            "words": counts["words"],
-            "characters": counts["characters"],
+            "words": sum(p["words"] for p in parts),
+            "characters": sum(p["characters"] for p in parts),
+            "parts": parts,
             "outline": outline[:500],
             "table_previews": tables,
             "hyperlinks": walker.links[:MAX_LINKS],
-            "comments": _comments(doc),
-            "headers_footers": _headers_footers(doc),
+            "comments": comments,
+            "headers_footers": headers,
             "sections": len(doc.sections),
             "preview": preview.text(),
         }

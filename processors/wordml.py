@@ -369,3 +369,29 @@ def walk(doc: Any, on_block: Callable[[Block], None]) -> Walker:
     for block in walker.blocks(doc.element.body):
         on_block(block)
     return walker
+
+
+NOTE_SKIP = {"separator", "continuationSeparator", "continuationNotice"}
+
+
+def notes(doc: Any, walker: Walker, kind: str) -> list[str]:
+    """The text of each footnote or endnote (``kind``: "footnotes" or "endnotes"), separators left out."""
+    from lxml import etree
+
+    reltype = f"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}"
+    part = next((rel.target_part for rel in doc.part.rels.values() if rel.reltype == reltype and
+                 not rel.is_external), None)
+    if part is None:
+        return []
+    try:
+        root = etree.fromstring(part.blob, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.LxmlError:
+        return []
+    out = []
+    for note in root.iter(W + kind[:-1]):
+        if note.get(W + "type") in NOTE_SKIP:
+            continue
+        text = " ".join(b.text.strip() for b in walker.blocks(note) if b.text.strip())
+        if text:
+            out.append(text)
+    return out

@@ -47,7 +47,9 @@ def test_docx_generated(tmp_path):
     assert r["comments"][0]["author"] == "Bob" and r["comments"][0]["text"] == "Check this"
     text = run.artifacts["text.txt"].read_text()
     assert text.index("Intro") < text.index("r1c1") < text.index("After the table.")
-    assert r["words"] == count_words(text)
+    assert r["words"] == sum(p["words"] for p in r["parts"])
+    assert r["parts"][0]["words"] == count_words(text.split("\n--- ")[0])
+    assert text.index("--- Comments ---") < text.index("Check this")
     assert run.step_names == ["Open", "Extract text", "Summarise"]
     assert run.artifacts["outline.json"].exists()
 
@@ -519,3 +521,17 @@ def test_docx_markdown_keeps_as_many_words_as_markitdown(corpus, tmp_path):
                           .read_text().replace("*", "")))
         theirs = set(tokens(converter.convert(str(path)).text_content.replace("*", "")))
         assert len(reference & ours) >= len(reference & theirs), (path.name, sorted((reference & theirs) - ours))
+
+
+def test_docx_other_stories_labelled(corpus):
+    """Headers and footers, footnotes, endnotes and comments follow the body in text.txt and text.md
+    under their labels, as for .doc, each with its part in the result."""
+    run = run_processor(DOCX, corpus / "docx_poi_footnotes.docx")
+    text = run.artifacts["text.txt"].read_text()
+    assert text.index("so snoskoy") < text.index("--- Footnotes ---") < text.index("snoska")
+    assert [p["part"] for p in run.result["parts"]] == ["main", "footnotes"]
+    run = run_processor(DOCX, corpus / "docx_poi_endnotes.docx")
+    assert run.artifacts["text.md"].read_text().rstrip().endswith("## Endnotes\n\nXXX")
+    run = run_processor(DOCX, corpus / "docx_hdr_header_footer.docx")
+    assert "--- Headers and footers ---\nHeader (section 1): Header for section-1" in \
+        run.artifacts["text.txt"].read_text()
