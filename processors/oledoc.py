@@ -108,7 +108,7 @@ def read_fib(word: bytes) -> Fib:
     ident, nfib, lid = _u16(word, 0), _u16(word, 2), _u16(word, 6)
     flags = _u16(word, 0x0A)
     if ident != WORD97_IDENT and ident not in OLD_IDENTS:
-        raise ProcessingError("unsupported_content", "The file has a WordDocument stream but not a Word header.")
+        raise corrupt("its WordDocument stream does not start with a Word header")
     old = ident in OLD_IDENTS or nfib < FIRST_WORD97_NFIB
     fib = Fib(ident=ident, nfib=nfib, lid=lid, complex=bool(flags & 0x0004), encrypted=bool(flags & 0x0100),
               obfuscated=not old and bool(flags & 0x8000),
