@@ -191,7 +191,7 @@ class Walker:
         text = "".join(out)
         plain.append(text)
         if marks is not None and text:
-            marks.append((text, _flag(r, "b"), _flag(r, "i")))  # rendered with its neighbours: see _render
+            marks.append((text, *_flags(r)))  # rendered with its neighbours: see _render
 
     def _text_boxes(self, el: Any) -> str:
         """Text boxes' paragraphs, from the drawing (or the first choice of alternate content), once."""
@@ -286,12 +286,14 @@ def _emphasis(text: str, bold: bool, italic: bool) -> str:
     return f"{lead}{mark}{core}{mark}{trail}"
 
 
-def _flag(r: Any, name: str) -> bool:
+def _flags(r: Any) -> tuple[bool, bool]:
+    """A run's direct (bold, italic)."""
     rpr = r.find(RPR)
     if rpr is None:
-        return False
-    el = rpr.find(W + name)
-    return el is not None and (el.get(VAL) or "true").lower() not in OFF
+        return False, False
+    b, i = rpr.find(W + "b"), rpr.find(W + "i")
+    return (b is not None and (b.get(VAL) or "true").lower() not in OFF,
+            i is not None and (i.get(VAL) or "true").lower() not in OFF)
 
 
 def _num_pr(num_pr: Any) -> tuple[str, int] | None:
