@@ -24,9 +24,13 @@ requires = [
     "python-calamine>=0.2",
     "tqdm>=4.66",
     "prometheus_client>=0.20",
+    "multipart>=1.2",
 ]
 
+postgresql = ["psycopg[binary]>=3.1"]
+
 testing = [
+    *postgresql,
     "pytest>=8",
     "pytest-timeout>=2.3",
     "webtest>=3.0",
@@ -61,7 +65,7 @@ setup(
     include_package_data=True,
     zip_safe=False,
     install_requires=requires,
-    extras_require={"testing": testing},
+    extras_require={"testing": testing, "postgresql": postgresql},
     entry_points={
         "paste.app_factory": ["main = pyramid_jobs.app:main", "jobs = pyramid_jobs:make_app"],
         "console_scripts": ["pjobs = pyramid_jobs.scripts.pjobs:main"],

@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("processors", "progress", "throughput", "submit_latency", "upload_memory", "scaling", "load")
+BENCHMARKS = ("processors", "fidelity", "progress", "throughput", "submit_latency", "upload_memory", "scaling",
+              "load", "list_index")
 
 
 def machine() -> str:

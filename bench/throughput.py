@@ -23,6 +23,8 @@ from datetime import datetime
 from itertools import count
 from pathlib import Path
 
+from pyramid_jobs.runtime import get_runtime
+
 from .common import private_redis, worker
 
 BODY = b"the quick brown fox jumps over the lazy dog"
@@ -44,7 +46,7 @@ jobs.embedded_worker = false
 jobs.progress_interval = 0.5
 """)
     app = get_app(str(ini))
-    return ini, webtest.TestApp(app), app.registry.jobs_env.store
+    return ini, webtest.TestApp(app), get_runtime(app.registry).store
 
 
 def _submit(client, n: int) -> list[str]:

@@ -50,7 +50,7 @@ class PdfProcessor(Processor):
     steps = ("Open", "Extract text", "Summarise")
     description = ("PDF: page count, version, metadata, encryption, outline, form fields, text per page "
                    "and the pages that need OCR.")
-    options = (Option("password", str, help="the PDF's user password, when it has one"),)
+    options = (Option("password", str, help="the PDF's user password, when it has one", secret=True),)
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]

@@ -4,20 +4,19 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from pyramid.config import Configurator
+from pyramid.config import PHASE1_CONFIG, Configurator
 from pyramid.events import ApplicationCreated
 
-from .celery_app import configure_celery, is_command_process, make_celery, take_pending_app
+from .bootstrap import current_command
+from .celery_app import configure_celery, make_celery
 from .errors import ConfigurationError
 from .plugins import ProcessorSet, make_plugin_manager
 from .processor import Processor
 from .renderers import StrictJSON
-from .runner import JobEnv
-from .settings import JobsSettings, parse_settings
+from .runtime import IJobsRuntime, JobsRuntime, get_runtime
+from .settings import parse_settings
 from .store import open_store
 
 log = logging.getLogger("pyramid_jobs")
@@ -35,28 +34,37 @@ ROUTES = (
 
 
 def includeme(config: Configurator) -> None:
+    """Register the add-on: the ``pyramid_jobs.json`` renderer, the ``add_jobs_processor``
+    directive, and one deferred action that, once the host is done changing settings, reads the
+    ``jobs.*`` settings and builds the :class:`~pyramid_jobs.runtime.JobsRuntime` utility (store,
+    processors from the ``pyramid_jobs`` entry points, Celery app), the routes and views under
+    ``jobs.route_prefix``, the metrics route, and (``jobs.embedded_worker``, in a web process)
+    the embedded worker, started once the application is created."""
+    config.add_renderer("pyramid_jobs.json", StrictJSON)
+    config.add_directive("add_jobs_processor", add_jobs_processor)
+    config.action(("pyramid_jobs.runtime",), lambda: _build(config), order=PHASE1_CONFIG)
+
+
+def _build(config: Configurator) -> None:
     registry = config.registry
     raw = config.get_settings()
-    settings: JobsSettings = parse_settings(raw, here=raw.get("here"))
+    settings = parse_settings(raw, here=raw.get("here"))
     registry.jobs_settings = settings
-
-    config.add_renderer("pyramid_jobs.json", StrictJSON)
-
+    command = current_command()
+    embedded = settings.embedded_worker and command is None
     pm = make_plugin_manager()
-    processors = ProcessorSet.from_plugin_manager(pm)
-    store = open_store(settings.store_url)
-    env = JobEnv(settings=settings, store=store, processors=processors, plugin_manager=pm, registry=registry)
-    registry.jobs_env = env
-
+    celery = command.celery if command is not None and command.celery is not None else make_celery()
     _make_broker_dir(settings.broker_url)
-    command_process = is_command_process()
-    celery = take_pending_app() or make_celery()
     configure_celery(celery, settings)
     celery.pyramid_registry = registry
-    registry.jobs_celery = celery
-
-    config.add_directive("add_jobs_processor", add_jobs_processor)
-    config.add_request_method(lambda r: r.registry.jobs_env, "jobs_env", reify=True)
+    runtime = JobsRuntime(settings=settings, store=open_store(settings.store_url),
+                          processors=ProcessorSet.from_plugin_manager(pm), plugin_manager=pm, registry=registry,
+                          celery=celery, isolated=embedded)
+    registry.registerUtility(runtime, IJobsRuntime)
+    if not runtime.store.persistent():
+        log.warning("pyramid_jobs: the job store's Redis (%s) has neither AOF nor RDB persistence: a restart of "
+                    "it loses every job. Turn on appendonly (see the README's production section).",
+                    settings.store_url.split("@")[-1])
 
     prefix = settings.route_prefix
     for name, pattern in ROUTES:
@@ -65,22 +73,8 @@ def includeme(config: Configurator) -> None:
     config.include(".views.api")
     config.include(".views.pages")
     config.include(".metrics")
-
-    if settings.embedded_worker and not command_process and not _no_embedded_worker:
+    if embedded:
         config.add_subscriber(_start_embedded_worker, ApplicationCreated)
-
-
-_no_embedded_worker: list[bool] = []
-
-
-@contextmanager
-def without_embedded_worker() -> Iterator[None]:
-    """Bootstrap an application for a command (pjobs, pshell) without starting its embedded worker."""
-    _no_embedded_worker.append(True)
-    try:
-        yield
-    finally:
-        _no_embedded_worker.pop()
 
 
 def _make_broker_dir(url: str) -> None:
@@ -91,24 +85,38 @@ def _make_broker_dir(url: str) -> None:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
 
-def add_jobs_processor(config: Configurator, processor: Processor, plugin: str | None = None) -> None:
-    """Directive: register a processor from the host's code, beside the entry-point plugins."""
+def add_jobs_processor(config: Configurator, processor: Processor | str, plugin: str | None = None) -> None:
+    """Directive: register a processor (an instance, or the dotted name of one or of its class)
+    from the host's code, beside the entry-point plugins."""
+    processor = config.maybe_dotted(processor)
+    if isinstance(processor, type) and issubclass(processor, Processor):
+        processor = processor()
+    if not isinstance(processor, Processor) or not processor.name:
+        raise ConfigurationError("add_jobs_processor", processor, "a named pyramid_jobs.Processor or its dotted name")
+    source = plugin or config.package_name or "host"
 
     def register() -> None:
-        config.registry.jobs_env.processors.add(processor, plugin or config.package_name or "host")
+        get_runtime(config.registry).processors.add(processor, source)
 
-    config.action(("pyramid_jobs.processor", processor.name), register, order=1)
+    intr = config.introspectable("pyramid_jobs processors", processor.name, f"processor {processor.name}",
+                                 "pyramid_jobs processor")
+    intr["processor"] = processor
+    intr["plugin"] = source
+    intr["extensions"] = processor.extensions
+    # after the runtime is built (PHASE1_CONFIG), before the views need the processors
+    config.action(("pyramid_jobs.processor", processor.name), register, introspectables=(intr,),
+                  order=PHASE1_CONFIG + 1)
 
 
 def _start_embedded_worker(event: ApplicationCreated) -> None:
     from .worker import EmbeddedWorker
 
-    registry = event.app.registry
-    worker = EmbeddedWorker(registry.jobs_celery, registry.jobs_env)
-    registry.jobs_embedded_worker = worker
+    runtime = get_runtime(event.app.registry)
+    worker = EmbeddedWorker(runtime)
+    runtime.embedded_worker = worker
     worker.start()
     atexit.register(worker.stop)
-    log.info("pyramid_jobs: embedded worker started (broker %s)", registry.jobs_settings.broker_url)
+    log.info("pyramid_jobs: embedded worker started (broker %s)", runtime.settings.broker_url)
 
 
 def make_app(global_config: dict, **settings: Any) -> Any:

@@ -20,9 +20,6 @@ class JobsError(Exception):
         if status is not None:
             self.status = status
 
-    def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "status": self.status}
-
 
 class BadRequest(JobsError):
     code, status = "bad_request", 400
@@ -52,8 +49,8 @@ class ContentMismatch(JobsError):
     code, status = "content_mismatch", 422
 
 
-class Unavailable(JobsError):
-    code, status = "unavailable", 503
+class InsufficientStorage(JobsError):
+    code, status = "insufficient_storage", 507
 
 
 class ConfigurationError(ValueError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -29,6 +30,13 @@ class JobFiles:
 
     def artifact(self, doc: dict, name: str) -> Path:
         return self.attempt_dir(doc["id"], doc["attempt"]) / name
+
+    def job_dirs(self) -> Iterator[Path]:
+        """Every job folder under the data directory."""
+        for shard in self.root.glob("[0-9a-f][0-9a-f]"):
+            for d in shard.iterdir():
+                if d.is_dir() and JOB_ID.match(d.name):
+                    yield d
 
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)

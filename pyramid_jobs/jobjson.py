@@ -1,4 +1,4 @@
-"""The job record as clients see it: the store's record less its internal fields."""
+"""The job record as clients see it: the store's record less its internal fields and secret options."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,7 +10,9 @@ PUBLIC = ("id", "state", "filename", "size", "media_type", "processor", "options
 def job_json(doc: dict, url: Callable[[str, dict], str] | None = None) -> dict:
     """``url(route_suffix, kw)`` builds links; without it (in a worker) links are left out."""
     out = {k: doc.get(k) for k in PUBLIC}
-    out["cancel_requested"] = bool(doc.get("cancel_requested")) and doc["state"] == "running"
+    secret = set(doc.get("secret_options") or ())
+    out["options"] = {k: v for k, v in (doc.get("options") or {}).items() if k not in secret}
+    out["cancel_requested"] = bool(doc.get("cancel_requested"))
     artifacts = []
     for a in doc.get("artifacts") or []:
         item = dict(a)

@@ -2,13 +2,14 @@
 ``jobs.permission.metrics``.
 
 Web processes and workers are separate processes on separate machines, so counters kept in memory
-would each see a part. The job store is the single source of truth: every scrape reads it and
-reports jobs by state and processor, durations, upload sizes and the queue. A scrape reads every
-record: scrape every minute or so, and keep ``jobs.result_ttl`` short on very busy services.
+would each see a part. The job store is the single source of truth: it keeps running counts as jobs
+change state (in the same transaction as the change, see ``store.base.stat_changes``), and a
+scrape reads those counts and the oldest queued job from the state index: its cost does not grow
+with the number of records. Counters only grow (expiry and deletes do not lower them); the
+queue depth and running gauges follow the jobs now in those states.
 """
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -17,8 +18,8 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 
-DURATION_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
-SIZE_BUCKETS = (10e3, 100e3, 1e6, 10e6, 100e6, 1e9)
+from .runtime import get_runtime
+from .store.base import DURATION_BUCKETS, SIZE_BUCKETS
 
 
 class StoreCollector:
@@ -28,64 +29,48 @@ class StoreCollector:
     def collect(self) -> Iterable[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-        now = time.time()
-        by_state: Counter = Counter()
-        durations: dict[str, list[float]] = {}
-        sizes: list[int] = []
-        oldest = 0.0
-        for doc in self.store.all():
-            by_state[(doc["state"], doc["processor"])] += 1
-            sizes.append(int(doc.get("size") or 0))
-            if doc.get("duration") is not None and doc["state"] == "succeeded":
-                durations.setdefault(doc["processor"], []).append(float(doc["duration"]))
-            if doc["state"] == "queued":
-                oldest = max(oldest, now - doc["created"])
+        stats = self.store.stats()
+        rows = [(key.split("|"), value) for key, value in sorted(stats.items())]
         submitted = CounterMetricFamily("pyramid_jobs_submitted", "Jobs submitted", labels=["processor"])
-        for processor, count in _sum_by(by_state, 1).items():
-            submitted.add_metric([processor], count)
-        yield submitted
         ended = CounterMetricFamily("pyramid_jobs_ended", "Jobs ended, by outcome", labels=["state", "processor"])
-        for (state, processor), count in sorted(by_state.items()):
-            if state in ("succeeded", "failed", "cancelled"):
-                ended.add_metric([state, processor], count)
+        now: Counter = Counter()
+        for parts, value in rows:
+            if parts[0] == "submitted":
+                submitted.add_metric([parts[1]], value)
+            elif parts[0] == "ended":
+                ended.add_metric([parts[1], parts[2]], value)
+            elif parts[0] == "now":
+                now[parts[1]] += value
+        yield submitted
         yield ended
         depth = GaugeMetricFamily("pyramid_jobs_queue_depth", "Jobs waiting for a worker")
-        depth.add_metric([], sum(c for (s, _), c in by_state.items() if s == "queued"))
+        depth.add_metric([], now["queued"])
         yield depth
         running = GaugeMetricFamily("pyramid_jobs_running", "Jobs running now")
-        running.add_metric([], sum(c for (s, _), c in by_state.items() if s == "running"))
+        running.add_metric([], now["running"])
         yield running
         age = GaugeMetricFamily("pyramid_jobs_oldest_queued_seconds", "Age of the oldest queued job")
-        age.add_metric([], oldest)
+        age.add_metric([], self.store.oldest_queued_age() or 0.0)
         yield age
         hist = HistogramMetricFamily("pyramid_jobs_duration_seconds", "Run time of succeeded jobs",
                                      labels=["processor"])
-        for processor, values in sorted(durations.items()):
-            hist.add_metric([processor], _buckets(values, DURATION_BUCKETS), sum(values))
+        for processor in sorted({p[1] for p, _ in rows if p[0] == "duration_count"}):
+            buckets = [(f"{b:g}", stats.get(f"duration_le|{processor}|{b:g}", 0.0)) for b in DURATION_BUCKETS]
+            buckets.append(("+Inf", stats[f"duration_count|{processor}"]))
+            hist.add_metric([processor], buckets, stats.get(f"duration_sum|{processor}", 0.0))
         yield hist
-        upload = HistogramMetricFamily("pyramid_jobs_upload_bytes", "Sizes of the uploads in the store")
-        upload.add_metric([], _buckets(sizes, SIZE_BUCKETS), float(sum(sizes)))
+        upload = HistogramMetricFamily("pyramid_jobs_upload_bytes", "Sizes of the uploads received")
+        buckets = [(f"{b:g}", stats.get(f"size_le|{b:g}", 0.0)) for b in SIZE_BUCKETS]
+        buckets.append(("+Inf", stats.get("size_count", 0.0)))
+        upload.add_metric([], buckets, stats.get("size_sum", 0.0))
         yield upload
-
-
-def _sum_by(counter: Counter, index: int) -> dict:
-    out: Counter = Counter()
-    for key, count in counter.items():
-        out[key[index]] += count
-    return dict(sorted(out.items()))
-
-
-def _buckets(values: list[float], bounds: tuple) -> list[tuple[str, int]]:
-    out = [(str(b), sum(1 for v in values if v <= b)) for b in bounds]
-    out.append(("+Inf", len(values)))
-    return out
 
 
 def metrics_view(request: Request) -> Response:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(request.registry.jobs_env.store))
+    registry.register(StoreCollector(get_runtime(request.registry).store))
     response = Response(body=generate_latest(registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     response.headers["Cache-Control"] = "no-store"

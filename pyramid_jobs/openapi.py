@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .options import MAX_DEPTH
+from .store import STATES
+
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "status"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "status": {"type": "integer"}}}}}
@@ -20,9 +23,10 @@ JOB = {"type": "object", "required": ["id", "state", "filename", "size", "media_
                                       "created_at", "progress", "error", "artifacts"],
        "properties": {
            "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-           "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+           "state": {"enum": list(STATES)},
            "filename": {"type": "string"}, "size": {"type": "integer", "minimum": 0},
-           "media_type": {"type": "string"}, "processor": {"type": "string"}, "options": {"type": "object"},
+           "media_type": {"type": "string"}, "processor": {"type": "string"},
+           "options": {"type": "object", "description": "the options given, less those declared secret"},
            "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]},
            "finished_at": {"type": ["string", "null"]}, "progress": PROGRESS,
            "error": {"type": ["object", "null"], "properties": {"code": {"type": "string"},
@@ -62,23 +66,47 @@ def _errors(*statuses: int) -> dict:
 JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 
 
-def build(prefix: str) -> dict[str, Any]:
-    """The document for an API mounted at ``prefix`` (``/jobs`` by default)."""
+DEFAULT_LIMITS = {"max_upload_size": 100 * 10**6, "max_files_per_request": 20, "max_options_size": 16 * 1024}
+
+
+def _submit_body(limits: dict) -> dict:
+    return {"required": True, "description": (
+        f"A multipart/form-data body with only these fields, each at most once (besides the host's CSRF token "
+        f"field): at most {limits['max_files_per_request']} `file` parts (this route takes the first; the upload "
+        f"page takes each), each at most {limits['max_upload_size']} bytes (413 `file_too_large`); a body cut "
+        f"before its closing boundary, an unknown or repeated field, or more file parts answer 400 "
+        f"(`bad_request`, `too_many_files`)."),
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"], "additionalProperties": False,
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": f"at most {limits['max_upload_size']} bytes"},
+                           "processor": {"type": "string", "maxLength": 200},
+                           "options": {"type": "string", "maxLength": limits["max_options_size"],
+                                       "description": (
+                                           f"a JSON object of at most {limits['max_options_size']} bytes and "
+                                           f"{MAX_DEPTH} levels, with only the options the processor declares "
+                                           "(else 400 `bad_option`); options declared secret are never "
+                                           "returned and are dropped when the job ends")}}}}}}
+
+
+def build(prefix: str, limits: dict | None = None) -> dict[str, Any]:
+    """The document for an API mounted at ``prefix`` (``/jobs`` by default), stating ``limits``
+    (``max_upload_size``, ``max_files_per_request``, ``max_options_size``)."""
+    limits = {**DEFAULT_LIMITS, **(limits or {})}
     job_path = prefix + "/{id}"
     return {
         "openapi": "3.1.0",
-        "info": {"title": "pyramid_jobs", "version": "1", "description": "Upload files, follow their processing "
-                                                                           "as jobs, fetch results and outputs."},
+        "info": {"title": "pyramid_jobs", "version": "1", "description": (
+            "Upload files, follow their processing as jobs, fetch results and outputs. A request that carries "
+            "cookies must come from this site (Origin or Referer) to submit, cancel or delete (else 403 "
+            "`cross_site`). Under the standalone app's `jobs.auth`, an anonymous caller gets 401."),
+            "x-limits": limits},
         "paths": {
             prefix: {
                 "post": {"summary": "Upload a file as a new job", "operationId": "submit",
-                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                             "type": "object", "required": ["file"],
-                             "properties": {"file": {"type": "string", "format": "binary"},
-                                            "processor": {"type": "string"},
-                                            "options": {"type": "string", "description": "a JSON object"}}}}}},
+                         "requestBody": _submit_body(limits),
                          "responses": {"202": _json("Job", "the job, queued"),
-                                       **_errors(400, 403, 413, 415, 422, 503)}},
+                                       **_errors(400, 401, 403, 413, 415, 422, 503, 507)}},
                 "get": {"summary": "The caller's jobs, newest first", "operationId": "list",
                         "parameters": [
                             {"name": "state", "in": "query", "schema": JOB["properties"]["state"]},
@@ -86,7 +114,7 @@ def build(prefix: str) -> dict[str, Any]:
                                                                         "maximum": 100, "default": 20}},
                             {"name": "before", "in": "query", "schema": {"type": "string",
                                                                          "pattern": "^[0-9a-f]{32}$"}}],
-                        "responses": {"200": _json("JobList", "a page of jobs"), **_errors(400, 403, 503)}},
+                        "responses": {"200": _json("JobList", "a page of jobs"), **_errors(400, 401, 403, 503)}},
             },
             prefix + "/processors": {"get": {"summary": "The installed processors", "operationId": "processors",
                                              "responses": {"200": _json("Processors", "the processors")}}},
@@ -101,7 +129,7 @@ def build(prefix: str) -> dict[str, Any]:
                         "responses": {"200": _json("Job", "the job"), "304": {"description": "not modified"},
                                       **_errors(404, 503)}},
                 "delete": {"summary": "Remove the job, its upload and its outputs", "operationId": "delete",
-                           "responses": {"204": {"description": "removed"}, **_errors(404, 503)}},
+                           "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 503)}},
             },
             job_path + "/result": {"parameters": [JOB_ID], "get": {
                 "summary": "The processor's result", "operationId": "result",
@@ -115,7 +143,7 @@ def build(prefix: str) -> dict[str, Any]:
                                                                   **_errors(404, 503)}}},
             job_path + "/cancel": {"parameters": [JOB_ID], "post": {
                 "summary": "Cancel a queued or running job", "operationId": "cancel",
-                "responses": {"202": _json("Job", "the job"), **_errors(404, 409, 503)}}},
+                "responses": {"202": _json("Job", "the job"), **_errors(401, 403, 404, 409, 503)}}},
         },
         "components": {"schemas": {"Job": JOB, "JobList": JOB_LIST, "Error": ERROR, "Processors": PROCESSORS,
                                    "Health": HEALTH}},

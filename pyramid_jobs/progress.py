@@ -63,6 +63,13 @@ class Progress:
             "message": self.message,
         }
 
+    def completed(self) -> dict:
+        """The snapshot of a job that succeeded: its last declared step, complete."""
+        steps = len(self.steps)
+        total = self.total if self.step == steps and self.total else 1
+        return {"step": steps, "steps": steps, "step_name": self.steps[-1] if steps else None,
+                "current": total, "total": total, "percent": 100.0, "message": None}
+
     def begin(self, name: str, total: float | None) -> None:
         try:
             index = self.steps.index(name) + 1

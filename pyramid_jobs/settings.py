@@ -37,6 +37,14 @@ def parse_size(value: str | int) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
 
 
+def format_size(n: int) -> str:
+    """``2 GB``, ``512 MB``: a size as people say it (decimal units, as the settings take them)."""
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
 def parse_duration(value: str | float) -> float:
     """``600`` or ``600s``, ``10m``, ``2h``, ``7d``, ``250ms``: seconds."""
     if isinstance(value, (int, float)):
@@ -60,6 +68,44 @@ def parse_positive_int(value: Any) -> int:
     if n <= 0:
         raise ValueError(value)
     return n
+
+
+def parse_memory_limit(value: Any) -> int:
+    """0 turns the ceiling off; anything below 100 MB could not even start a job."""
+    n = parse_size(str(value).strip())
+    if n and n < 100 * 10**6:
+        raise ValueError(value)
+    return n
+
+
+def parse_positive_size(value: Any) -> int:
+    n = parse_size(value)
+    if n <= 0:
+        raise ValueError(value)
+    return n
+
+
+def parse_queues(value: Any) -> dict[str, str]:
+    """``pdf xlsx = heavy`` lines (or ``;``-separated): processor names to the queue their jobs go to."""
+    routes: dict[str, str] = {}
+    for line in str(value).replace(";", "\n").splitlines():
+        if not line.strip():
+            continue
+        names, sep, queue = line.partition("=")
+        queue = queue.strip()
+        if not sep or not names.split() or not queue or len(queue.split()) != 1:
+            raise ValueError(value)
+        for name in names.split():
+            routes[name] = queue
+    return routes
+def parse_choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        value = str(value).strip().lower()
+        if value not in choices:
+            raise ValueError(value)
+        return value
+
+    return parse
 
 
 def parse_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
@@ -132,6 +178,21 @@ class JobsSettings:
     sweep_interval: float = 60.0
     worker_concurrency: int = 2
     visibility_timeout: float = 3600.0
+    max_files_per_request: int = 20
+    max_options_size: int = 16 * 1024
+    auth: str | None = None
+    auth_users: str | None = None
+    auth_users_file: str | None = None
+    auth_admins: tuple[str, ...] = ()
+    consumer_timeout: float = 1800.0
+    #: the ``jobs.*`` values as the user wrote them, to quote them back in messages
+    written: dict = field(default_factory=dict, compare=False, repr=False)
+    #: the address space of a process running a job (``RLIMIT_AS``); past it the job fails ``too_large``
+    memory_limit: int = 2 * 10**9
+    #: attempts before a job whose worker keeps dying (or whose disk is full) fails for good
+    max_attempts: int = 3
+    #: processor name -> queue its jobs are sent to (others go to the default queue)
+    queues: dict = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -146,8 +207,9 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "broker_url": ("broker_url", parse_url(("redis", "rediss", "amqp", "amqps", "pyamqp", "sqla+sqlite",
                                             "sqla+postgresql", "sqla+mysql", "memory", "filesystem")),
                    "a broker URL such as redis://localhost:6379/0 or sqla+sqlite:///var/broker.sqlite"),
-    "store_url": ("store_url", parse_url(("sqlite", "redis", "rediss")),
-                  "a store URL such as sqlite:///var/jobs.sqlite or redis://localhost:6379/1"),
+    "store_url": ("store_url", parse_url(("sqlite", "redis", "rediss", "postgresql", "postgres")),
+                  "a store URL such as sqlite:///var/jobs.sqlite, redis://localhost:6379/1 or "
+                  "postgresql://user@localhost/db"),
     "data_dir": ("data_dir", lambda v: os.path.abspath(str(v).strip()) if str(v).strip() else _raise(v),
                  "a directory for uploads and outputs"),
     "embedded_worker": ("embedded_worker", parse_bool, "true or false"),
@@ -167,6 +229,18 @@ _TABLE: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "sweep_interval": ("sweep_interval", parse_duration, "a duration such as 60s"),
     "worker_concurrency": ("worker_concurrency", parse_positive_int, "a positive integer"),
     "visibility_timeout": ("visibility_timeout", parse_duration, "a duration such as 3600 or 1h"),
+    "max_files_per_request": ("max_files_per_request", parse_positive_int, "a positive integer such as 20"),
+    "max_options_size": ("max_options_size", parse_positive_size, "a size such as 16kB"),
+    "auth": ("auth", parse_choice(("tokens", "basic", "none")), "tokens, basic or none"),
+    "auth.users": ("auth_users", parse_optional, "lines of 'user sha256:HASH' (tokens) or "
+                                                 "'user pbkdf2_sha256$...' (passwords)"),
+    "auth.users_file": ("auth_users_file", parse_optional, "the path of a file of 'user HASH' lines"),
+    "auth.admins": ("auth_admins", lambda v: tuple(str(v).split()), "user names separated by spaces"),
+    "consumer_timeout": ("consumer_timeout", parse_duration,
+                         "a duration such as 30m: RabbitMQ's consumer_timeout, as the server is configured"),
+    "memory_limit": ("memory_limit", parse_memory_limit, "a size of at least 100MB, such as 2GB, or 0 for none"),
+    "max_attempts": ("max_attempts", parse_positive_int, "a positive integer, such as 3"),
+    "queues": ("queues", parse_queues, "lines of processor names = queue, such as 'pdf xlsx = heavy'"),
 }
 
 
@@ -185,6 +259,7 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
     }
     limits: dict[str, int] = {}
     celery: dict[str, Any] = {}
+    written: dict[str, str] = {}
     for key, raw in settings.items():
         if not key.startswith(PREFIX):
             continue
@@ -207,22 +282,33 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
         field_name, parse, expected = _TABLE[name]
         try:
             values[field_name] = parse(raw)
+            written[name] = str(raw).strip()
         except (ValueError, TypeError):
             raise ConfigurationError(key, raw, expected) from None
-    parsed = JobsSettings(limits=Limits(limits), celery=celery, **values)
+    parsed = JobsSettings(limits=Limits(limits), celery=celery, written=written, **values)
     _check_consistency(parsed)
     return parsed
 
 
 def _check_consistency(s: JobsSettings) -> None:
+    limit = s.written.get("time_limit", f"{s.time_limit:g}")
     if s.broker_url.startswith(("redis", "rediss")):
         vt = s.celery.get("broker_transport_options", {}).get("visibility_timeout", s.visibility_timeout)
         if s.hard_time_limit >= float(vt):
             raise ConfigurationError(
-                "jobs.time_limit", s.time_limit,
+                "jobs.time_limit", limit,
                 f"a limit whose hard kill ({s.hard_time_limit:.0f}s) stays below the Redis visibility timeout "
-                f"({float(vt):.0f}s, jobs.visibility_timeout), or Redis would hand a running job to a second worker",
+                f"({s.written.get('visibility_timeout', f'{float(vt):g}s')}, jobs.visibility_timeout), "
+                "or Redis would hand a running job to a second worker",
             )
+    if s.broker_url.startswith(("amqp", "amqps", "pyamqp")) and s.hard_time_limit >= s.consumer_timeout:
+        raise ConfigurationError(
+            "jobs.time_limit", limit,
+            f"a limit whose hard kill ({s.hard_time_limit:.0f}s) stays below RabbitMQ's consumer_timeout "
+            f"({s.written.get('consumer_timeout', '30m, the server default')}, jobs.consumer_timeout), or "
+            "RabbitMQ closes the channel of a job still running; raise consumer_timeout in rabbitmq.conf and "
+            "set jobs.consumer_timeout to match",
+        )
     if s.embedded_worker and s.broker_url.startswith("memory"):
         return
     if s.heartbeat_interval * 2 > s.stale_after:

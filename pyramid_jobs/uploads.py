@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 import unicodedata
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import ContentMismatch, FileTooLarge
 from .processor import Processor
 
 CHUNK = 1024 * 1024
 SNIFF_BYTES = 8192
+MAX_NAME = 200
+MAX_EXTENSION = 16
 
 
 def human_size(n: float) -> str:
@@ -48,6 +50,12 @@ def save_upload(src: BinaryIO, dest: Path, limit: int) -> int:
     return size
 
 
+def take_upload(part: Any, dest: Path) -> None:
+    """Move a received file (a :class:`~pyramid_jobs.form.FilePart`) to its job's folder."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part.path, dest)
+
+
 def check_content(processor: Processor, path: Path, filename: str) -> None:
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -62,4 +70,14 @@ def display_name(filename: str | None) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C")
     name = name.strip().strip(".") or "upload"
-    return name[:200]
+    return shorten(name, MAX_NAME)
+
+
+def shorten(name: str, limit: int) -> str:
+    """``name`` cut to ``limit`` characters, keeping its extension: processors are chosen by it."""
+    if len(name) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) + 1 > MAX_EXTENSION:
+        return name[:limit]
+    return stem[:limit - len(ext) - 1].rstrip() + "." + ext

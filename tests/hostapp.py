@@ -7,7 +7,7 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from pyramid_jobs import ProcessingError, Processor
+from pyramid_jobs import Option, ProcessingError, Processor
 
 
 class Slow(Processor):
@@ -17,6 +17,8 @@ class Slow(Processor):
     extensions = (".slow",)
     steps = ("Prepare", "Tick")
     description = "Sleeps in small steps (tests only)."
+    options = (Option("ticks", int, help="how many ticks"), Option("tick", float, help="seconds per tick"),
+               Option("token", str, help="a secret, to test that secrets stay hidden", secret=True))
 
     def process(self, ctx: Any) -> dict:
         ticks = int(ctx.options.get("ticks", 50))
@@ -42,6 +44,7 @@ class Stubborn(Processor):
     name = "stubborn"
     extensions = (".stubborn",)
     steps = ("Sleep",)
+    options = (Option("seconds", float, help="how long to sleep"),)
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Sleep"):
@@ -53,12 +56,56 @@ class Failing(Processor):
     name = "failing"
     extensions = (".fail",)
     steps = ("Fail",)
+    options = (Option("crash", bool, help="raise an unexpected exception"),)
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Fail"):
             if ctx.options.get("crash"):
                 raise RuntimeError("secret internal detail")
             raise ProcessingError("corrupt_file", "The file is damaged.")
+
+
+class Hog(Processor):
+    """Allocates ``options.mb`` megabytes (and touches them), as a parser gone wild would."""
+
+    name = "hog"
+    extensions = (".hog",)
+    steps = ("Eat",)
+
+    def process(self, ctx: Any) -> dict:
+        with ctx.step("Eat"):
+            block = bytearray(int(ctx.options.get("mb", 4000)) * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])
+        return {"pid": os.getpid(), "eaten": len(block)}
+
+
+class Suicide(Processor):
+    """Kills the process running it, as a segfault in C code or the kernel's OOM killer would."""
+
+    name = "suicide"
+    extensions = (".die",)
+    steps = ("Die",)
+
+    def process(self, ctx: Any) -> dict:
+        import signal
+
+        with ctx.step("Die"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return {}
+
+
+class Fill(Processor):
+    """Writes an artifact of ``options.mb`` megabytes (for a full data volume)."""
+
+    name = "fill"
+    extensions = (".fill",)
+    steps = ("Write",)
+
+    def process(self, ctx: Any) -> dict:
+        with ctx.step("Write"), open(ctx.artifact("fill.bin"), "wb") as out:
+            for _ in range(int(ctx.options.get("mb", 1))):
+                out.write(b"x" * 1024 * 1024)
+        return {"pid": os.getpid()}
 
 
 def main(global_config: dict, **settings: Any) -> Any:
@@ -68,4 +115,7 @@ def main(global_config: dict, **settings: Any) -> Any:
         config.add_jobs_processor(Slow())
         config.add_jobs_processor(Stubborn())
         config.add_jobs_processor(Failing())
+        config.add_jobs_processor("tests.hostapp.Hog")  # a dotted name works too
+        config.add_jobs_processor(Suicide())
+        config.add_jobs_processor(Fill())
     return config.make_wsgi_app()

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, wait_for, write_ini
-from tests.test_embedded import Pserve, _answers, free_port
+from tests.conftest import ROOT, Pserve, answers, free_port, wait_for, write_ini
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -37,7 +36,7 @@ def server(tmp_path_factory):
     ini.write_text(ini.read_text().replace("listen = 127.0.0.1:0", f"listen = 127.0.0.1:{port}"))
     proc = Pserve(ini, tmp / "pserve.log")
     base = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(base) or proc.proc.poll() is not None, timeout=60, what="pserve")
+    wait_for(lambda: answers(base) or proc.proc.poll() is not None, timeout=60, what="pserve")
     yield base
     proc.kill()
 

@@ -2,64 +2,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
 import webtest
 from pyramid.paster import get_app
 
-from pyramid_jobs.celery_app import enqueue_function
 from pyramid_jobs.runner import run_job
+from pyramid_jobs.runtime import get_runtime
 from pyramid_jobs.sweep import sweep
 from tests.conftest import settings_for, wait_for, write_ini
 
 pytestmark = pytest.mark.redis
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self, tmp_path, port: int):
-        self.port, self.dir = port, tmp_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            pytest.skip("redis-server not installed")
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: _connects(self.port), timeout=20, what="redis-server")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-            self.proc = None
-
-
-def _connects(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = PrivateRedis(tmp_path, free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_redis_away_gives_503_and_recovers_without_restart(tmp_path, redis_server):
@@ -85,20 +39,20 @@ def test_lost_messages_are_enqueued_again_and_expired_jobs_removed(tmp_path, red
                                                          "jobs.result_ttl": "1s", "jobs.queued_grace": "0"}))
     wsgi = get_app(str(ini))
     app = webtest.TestApp(wsgi)
-    env, celery = wsgi.registry.jobs_env, wsgi.registry.jobs_celery
+    env = get_runtime(wsgi.registry)
     jobs = [app.post("/jobs", upload_files=[("file", f"{i}.txt", b"x")]).json for i in range(3)]
     import redis
 
     broker = redis.Redis.from_url(f"{url}/0")
     assert broker.llen("pyramid_jobs") == 3
     broker.flushdb()  # a broker restarted without persistence: the messages are gone
-    report = sweep(env, enqueue_function(celery))
+    report = sweep(env)
     assert sorted(report.requeued) == sorted(j["id"] for j in jobs)
     assert broker.llen("pyramid_jobs") == 3
     for job in jobs:
-        assert run_job(job["id"], env) == "succeeded"
+        assert run_job(job["id"], env).state == "succeeded"
     time.sleep(1.2)
-    report = sweep(env, enqueue_function(celery))
+    report = sweep(env)
     assert sorted(report.expired) == sorted(j["id"] for j in jobs)
     for job in jobs:
         app.get(f"/jobs/{job['id']}", status=404)
@@ -111,7 +65,7 @@ def test_redelivered_attempt_starts_clean(tmp_path, redis_server):
                                                          "jobs.store_url": f"{url}/1"}))
     wsgi = get_app(str(ini))
     app = webtest.TestApp(wsgi)
-    env = wsgi.registry.jobs_env
+    env = get_runtime(wsgi.registry)
     job = app.post("/jobs", upload_files=[("file", "a.txt", b"hello")]).json
     # attempt 1 starts, writes half an artifact, and its worker dies
     first = env.store.claim(job["id"], {"host": "elsewhere", "pid": 1})
@@ -120,7 +74,7 @@ def test_redelivered_attempt_starts_clean(tmp_path, redis_server):
     (half / "text.txt").write_text("half-writ")
     (half / "junk.bin").write_bytes(b"x")
     env.store.requeue(job["id"])  # what the sweep does once the heartbeat is stale
-    assert run_job(job["id"], env) == "succeeded"
+    assert run_job(job["id"], env).state == "succeeded"
     done = app.get(f"/jobs/{job['id']}").json
     assert done["attempt"] == 2 and [a["name"] for a in done["artifacts"]] == ["text.txt"]
     assert app.get(done["artifacts"][0]["url"]).text == "hello"

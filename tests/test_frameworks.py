@@ -5,13 +5,14 @@ import pytest
 import webtest
 
 from pyramid_jobs.runner import run_job
+from pyramid_jobs.runtime import get_runtime
 from tests.conftest import settings_for
 
 
 def roundtrip(post, get, jobs_app) -> None:
     job = post()
     assert job["links"]["self"] == f"/jobs/{job['id']}", "links carry the mount point"
-    assert run_job(job["id"], jobs_app.registry.jobs_env) == "succeeded"
+    assert run_job(job["id"], get_runtime(jobs_app.registry)).state == "succeeded"
     assert get(job["links"]["self"])["state"] == "succeeded"
     assert get(job["links"]["result"])["words"] == 2
 

@@ -6,6 +6,7 @@ import logging
 import webtest
 
 from pyramid_jobs.runner import run_job
+from pyramid_jobs.runtime import get_runtime
 from tests.conftest import settings_for
 from tests.hostapp import main as host_main
 
@@ -15,7 +16,7 @@ def test_each_transition_is_logged_with_the_job_id(tmp_path, caplog):
     app = webtest.TestApp(wsgi)
     with caplog.at_level(logging.INFO, logger="pyramid_jobs"):
         job = app.post("/jobs", upload_files=[("file", "a.txt", b"hello")]).json
-        run_job(job["id"], wsgi.registry.jobs_env)
+        run_job(job["id"], get_runtime(wsgi.registry))
         other = app.post("/jobs", upload_files=[("file", "b.txt", b"x")]).json
         app.post(f"/jobs/{other['id']}/cancel")
         app.delete(f"/jobs/{other['id']}")

@@ -5,6 +5,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pyramid.config import Configurator
 
 from pyramid_jobs.runner import run_job
+from pyramid_jobs.runtime import get_runtime
 from tests.conftest import settings_for
 from tests.hostapp import main as host_main
 
@@ -20,7 +21,7 @@ def samples(text: str) -> dict:
 def test_metrics_from_the_store(tmp_path):
     wsgi = host_main({"here": str(tmp_path)}, **settings_for(tmp_path, **{"jobs.metrics": "true"}))
     app = webtest.TestApp(wsgi)
-    env = wsgi.registry.jobs_env
+    env = get_runtime(wsgi.registry)
     ok = [app.post("/jobs", upload_files=[("file", f"{i}.txt", b"hello world")]).json for i in range(2)]
     bad = app.post("/jobs", upload_files=[("file", "x.fail", b"x")]).json
     app.post("/jobs", upload_files=[("file", "q.txt", b"queued")])

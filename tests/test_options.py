@@ -25,7 +25,10 @@ def test_validate_types_defaults_and_unknown_names():
     for bad in ({"pages": "3"}, {"pages": True}, {"ratio": "1.5"}, {"deep": 1}, {"label": 5}, {"nope": 1}):
         with pytest.raises(BadRequest):
             validate_options(p, bad)
-    assert validate_options(Processor(), {"anything": [1]}) == {"anything": [1]}, "undeclared: any object"
+    with pytest.raises(BadRequest) as caught:
+        validate_options(Processor(), {"anything": [1]})
+    assert caught.value.code == "bad_option", "a processor that declares no options takes none"
+    assert validate_options(Processor(), {}) == {}
 
 
 def test_api_checks_and_lists_options(tmp_path):
@@ -41,5 +44,5 @@ def test_api_checks_and_lists_options(tmp_path):
     procs = {p["name"]: p for p in app.get("/jobs/processors").json["processors"]}
     assert [o["name"] for o in procs["csv"]["options"]] == ["delimiter", "encoding", "max_rows"]
     assert procs["pdf"]["options"][0] == {"name": "password", "type": "string", "default": None,
-                                          "help": "the PDF's user password, when it has one"}
+                                          "help": "the PDF's user password, when it has one", "secret": True}
     assert "max_rows" in app.get("/jobs/ui").text

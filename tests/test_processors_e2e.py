@@ -5,6 +5,7 @@ import pytest
 import webtest
 
 from pyramid_jobs.runner import run_job
+from pyramid_jobs.runtime import get_runtime
 from tests.conftest import CORPUS, settings_for
 from tests.hostapp import main as host_main
 
@@ -22,7 +23,7 @@ def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     wsgi = host_main({"here": str(tmp)}, **settings_for(tmp))
     test_app = webtest.TestApp(wsgi)
-    test_app.env = wsgi.registry.jobs_env
+    test_app.env = get_runtime(wsgi.registry)
     return test_app
 
 

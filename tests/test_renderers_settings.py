@@ -68,6 +68,16 @@ def test_time_limit_must_stay_below_visibility_timeout():
     assert ok.hard_time_limit < 3 * 3600
 
 
+def test_time_limit_must_stay_below_rabbitmq_consumer_timeout_quoted_as_written():
+    with pytest.raises(ConfigurationError) as info:
+        parse_settings({"jobs.broker_url": "amqp://guest:guest@localhost//", "jobs.time_limit": "2h"}, here="/tmp")
+    message = str(info.value)
+    assert "consumer_timeout" in message and "'2h'" in message and "7200.0" not in message
+    ok = parse_settings({"jobs.broker_url": "amqp://guest:guest@localhost//", "jobs.time_limit": "2h",
+                         "jobs.consumer_timeout": "3h"}, here="/tmp")
+    assert ok.hard_time_limit < ok.consumer_timeout == 3 * 3600
+
+
 def test_celery_values_are_typed():
     s = parse_settings({"jobs.celery.task_always_eager": "false", "jobs.celery.worker_concurrency": "4",
                         "jobs.celery.broker_transport_options": '{"visibility_timeout": 7200}',

@@ -1,11 +1,13 @@
-"""One contract, both backends: every rule of a job's life holds on SQLite and on Redis."""
+"""One contract, every backend: every rule of a job's life holds on SQLite, Redis and PostgreSQL."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
 
+from pyramid_jobs.liveness import attempt_is_dead
 from pyramid_jobs.store import ANY, StaleAttempt, new_record, open_store
 from tests.conftest import REDIS_URL
 
@@ -13,10 +15,13 @@ W1 = {"host": "h1", "pid": 1}
 W2 = {"host": "h2", "pid": 2}
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path}/jobs.sqlite")
+    elif request.param == "postgresql":
+        s = open_store(f"{request.getfixturevalue('postgres_url')}?table={request.getfixturevalue('postgres_table')}")
     else:
         prefix = request.getfixturevalue("redis_prefix")
         s = open_store(f"{REDIS_URL}/15?prefix={prefix}")
@@ -124,7 +129,8 @@ def test_stranded_requeue_and_expiry(store):
     fresh = make(store, now=10_000.0)
     running = make(store, now=100.0)
     store.claim(running["id"], W1, now=200.0)
-    stranded = {d["id"] for d in store.stranded(queued_grace=60, stale_after=60, now=10_010.0)}
+    stranded = {d["id"] for d in store.stranded(queued_grace=60, now=10_010.0,
+                                                  dead=lambda d: attempt_is_dead(d, 60, now=10_010.0))}
     assert stranded == {old["id"], running["id"]}
     assert store.requeue(running["id"], now=10_010.0)["state"] == "queued"
     assert store.claim(running["id"], W2, now=10_011.0)["attempt"] == 2
@@ -155,3 +161,14 @@ def test_concurrent_claims_give_one_winner(store):
             t.join()
         assert len(wins) == 1
         assert store.get(doc["id"])["attempt"] == 1
+
+
+def test_marks_and_turns(store):
+    """Times kept by name (last sweep, last worker seen) and one turn per period among all callers."""
+    assert store.touched("swept") is None
+    store.touch("swept", now=1000.0)
+    assert store.touched("swept") == 1000.0
+    assert store.take_turn("sweep", 0.5) is True
+    assert store.take_turn("sweep", 0.5) is False
+    time.sleep(0.6)
+    assert store.take_turn("sweep", 0.5) is True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import webtest
 from pyramid.config import Configurator
 
@@ -44,3 +45,35 @@ def test_not_published_when_the_transaction_aborts(tmp_path):
     assert broker_messages(tmp_path) == 0
     # the record stays queued: the sweep publishes it once it is past jobs.queued_grace
     assert app.get(f"/jobs/{job['id']}").json["state"] == "queued"
+
+
+def make_postgres_app(tmp_path, store_url: str, doom: bool):
+    settings = settings_for(tmp_path, **{"jobs.store_url": store_url})
+    if doom:
+        settings["tm.commit_veto"] = "tests.test_transactions.always_veto"
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_tm")
+        config.include("pyramid_jobs")
+    return webtest.TestApp(config.make_wsgi_app())
+
+
+@pytest.mark.postgres
+def test_postgres_record_commits_with_the_host_transaction(tmp_path, postgres_url, postgres_table):
+    import psycopg
+
+    url = f"{postgres_url}?table={postgres_table}"
+    ok = make_postgres_app(tmp_path / "ok", url, doom=False)
+    kept = ok.post("/jobs", upload_files=[("file", "a.txt", b"x")], status=202).json
+    assert ok.get(f"/jobs/{kept['id']}").json["state"] == "queued"
+    assert broker_messages(tmp_path / "ok") == 1
+
+    vetoed = make_postgres_app(tmp_path / "veto", url, doom=True)
+    gone = vetoed.post("/jobs", upload_files=[("file", "b.txt", b"y")], status=202).json
+    # the host's transaction aborted: no record, no message, no upload left behind
+    vetoed.get(f"/jobs/{gone['id']}", status=404)
+    assert broker_messages(tmp_path / "veto") == 0
+    assert not (tmp_path / "veto" / "files" / gone["id"][:2] / gone["id"]).exists()
+    assert not any(gone["id"] in str(p) for p in (tmp_path / "veto" / "files").rglob("*"))
+    with psycopg.connect(postgres_url) as conn:
+        ids = [r[0] for r in conn.execute(f"SELECT id FROM {postgres_table}")]
+    assert ids == [kept["id"]]

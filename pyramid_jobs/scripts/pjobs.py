@@ -9,12 +9,13 @@
     pjobs sweep CONFIG_URI                                      re-enqueue stranded jobs, remove expired ones
 
 Progress bars (tqdm) go to stderr, results (JSON) to stdout; the exit status is 0 only when every
-job succeeded.
+job succeeded. ``pjobs submit`` sends the API token in ``PJOBS_TOKEN``, when set.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -24,7 +25,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ENDED = ("succeeded", "failed", "cancelled")
+from ..store import CANCELLED, ENDED, SUCCEEDED
+
+
+class CommandError(Exception):
+    """A mistake in what was asked (a missing file, a URL that is no jobs API): one line, no traceback."""
+
+
+def _readable_file(name: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        raise CommandError(f"{name}: no such file" if not path.exists() else f"{name}: not a file")
+    return path
 
 
 def _options(raw: str | None) -> dict:
@@ -67,8 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..renderers import dumps
     from ..testing import run_processor
 
+    path = _readable_file(args.file)
     processors = ProcessorSet.from_plugin_manager(make_plugin_manager())
-    path = Path(args.file)
     processor = processors.get(args.processor) if args.processor else processors.for_filename(path.name)
     if processor is None:
         print(f"pjobs: no processor for {path.name}; installed: {', '.join(p.name for p in processors)}",
@@ -120,17 +132,42 @@ def _post_file(url: str, path: Path, processor: str | None, options: str | None)
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     req = urllib.request.Request(url.rstrip("/"), data=body, method="POST",
                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                                          "Accept": "application/json"})
+                                          "Accept": "application/json", **_auth()})
+    return _json_answer(req, timeout=300)
+
+
+def _json_answer(req: urllib.request.Request | str, timeout: float) -> dict:
+    """The JSON an API answered (error answers included); a server that is no jobs API is a CommandError."""
+    url = req.full_url if isinstance(req, urllib.request.Request) else req
     try:
-        with urllib.request.urlopen(req, timeout=300) as res:
-            return json.load(res)
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            return _parse_json(res.read(), url)
     except urllib.error.HTTPError as exc:
-        return json.load(exc)
+        return _parse_json(exc.read(), url, exc.code)
+    except urllib.error.URLError as exc:
+        raise CommandError(f"{url}: cannot connect ({exc.reason})") from None
+
+
+def _parse_json(body: bytes, url: str, status: int = 200) -> dict:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not ("id" in value or "error" in value or "jobs" in value or "state" in value
+                                           or status == 200):
+        raise CommandError(f"{url} is not a pyramid_jobs API (HTTP {status}); give the jobs collection URL, "
+                           "such as http://localhost:6543/jobs")
+    return value
+
+
+def _auth() -> dict:
+    """``PJOBS_TOKEN`` in the environment: the API token for a server under ``jobs.auth = tokens``."""
+    token = os.environ.get("PJOBS_TOKEN", "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=60) as res:
-        return json.load(res)
+    return _json_answer(urllib.request.Request(url, headers=_auth()), timeout=60)
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -139,8 +176,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     root = "/".join(origin[:3])
     jobs = []
     failures = 0
-    for name in args.files:
-        answer = _post_file(base, Path(name), args.processor, args.options)
+    paths = [_readable_file(name) for name in args.files]
+    for name, path in zip(args.files, paths, strict=True):
+        answer = _post_file(base, path, args.processor, args.options)
         if "id" not in answer:
             failures += 1
             print(json.dumps({"file": name, **answer}))
@@ -166,31 +204,34 @@ def cmd_submit(args: argparse.Namespace) -> int:
     for job in jobs:
         done = final[job["id"]]
         out: dict[str, Any] = {"id": done["id"], "filename": done["filename"], "state": done["state"]}
-        if done["state"] == "succeeded":
+        if done["state"] == SUCCEEDED:
             out["result"] = _get(root + done["links"]["result"])
+            out["artifacts"] = {a["name"]: root + a["url"] for a in done.get("artifacts", [])}
         else:
             out["error"] = done.get("error")
         print(json.dumps(out))
-    ok = failures == 0 and all(j["state"] == "succeeded" for j in final.values())
+    ok = failures == 0 and all(j["state"] == SUCCEEDED for j in final.values())
     return 0 if ok else 1
 
 
 def _bootstrap(config_uri: str) -> Any:
-    from pyramid.paster import bootstrap, setup_logging
+    from pyramid.paster import setup_logging
 
-    from ..config import without_embedded_worker
+    from ..bootstrap import bootstrap_command
+    from ..runtime import get_runtime
 
     try:
         setup_logging(config_uri)
     except Exception:
         pass
-    with without_embedded_worker():
-        return bootstrap(config_uri)
+    env = bootstrap_command(config_uri)
+    env["runtime"] = get_runtime(env["registry"])
+    return env
 
 
 def cmd_processors(args: argparse.Namespace) -> int:
     env = _bootstrap(args.config_uri)
-    for p in env["registry"].jobs_env.processors.describe():
+    for p in env["runtime"].processors.describe():
         print(f"{p['name']:10} {p['plugin']:20} {' '.join(p['extensions']):30} {p['description']}")
     env["closer"]()
     return 0
@@ -200,7 +241,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..jobjson import job_json
 
     env = _bootstrap(args.config_uri)
-    docs, _ = env["registry"].jobs_env.store.list(state=args.state, limit=args.limit)
+    docs, _ = env["runtime"].store.list(state=args.state, limit=args.limit)
     for doc in docs:
         job = job_json(doc)
         pct = (job["progress"] or {}).get("percent") or 0
@@ -215,7 +256,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from ..renderers import dumps
 
     env = _bootstrap(args.config_uri)
-    doc = env["registry"].jobs_env.store.get(args.job_id)
+    doc = env["runtime"].store.get(args.job_id)
     env["closer"]()
     if doc is None:
         print(f"pjobs: no job {args.job_id}", file=sys.stderr)
@@ -226,7 +267,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     env = _bootstrap(args.config_uri)
-    store = env["registry"].jobs_env.store
+    store = env["runtime"].store
     doc = store.get(args.job_id)
     if doc is None:
         print(f"pjobs: no job {args.job_id}", file=sys.stderr)
@@ -235,19 +276,17 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         print(f"pjobs: job {args.job_id} already ended ({doc['state']})", file=sys.stderr)
         return 1
     doc = store.cancel(args.job_id)
-    print(f"{args.job_id} {'cancelled' if doc['state'] == 'cancelled' else 'cancel requested'}")
+    print(f"{args.job_id} {CANCELLED if doc['state'] == CANCELLED else 'cancel requested'}")
     env["closer"]()
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from ..celery_app import enqueue_function
     from ..sweep import sweep
 
     env = _bootstrap(args.config_uri)
-    registry = env["registry"]
-    report = sweep(registry.jobs_env, enqueue_function(registry.jobs_celery))
-    print(json.dumps({"requeued": report.requeued, "expired": report.expired}))
+    report = sweep(env["runtime"])
+    print(json.dumps({"requeued": report.requeued, "expired": report.expired, "orphans": report.orphans}))
     env["closer"]()
     return 0
 
@@ -278,8 +317,9 @@ def parser() -> argparse.ArgumentParser:
     lst.add_argument("--state")
     lst.add_argument("--limit", type=int, default=20)
     lst.set_defaults(fn=cmd_list)
-    for name, fn in (("show", cmd_show), ("cancel", cmd_cancel)):
-        s = sub.add_parser(name)
+    for name, fn, help_ in (("show", cmd_show, "one job as JSON (secrets left out)"),
+                            ("cancel", cmd_cancel, "cancel a queued or running job")):
+        s = sub.add_parser(name, help=help_)
         s.add_argument("config_uri")
         s.add_argument("job_id")
         s.set_defaults(fn=fn)
@@ -288,7 +328,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except CommandError as exc:
+        print(f"pjobs: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ __all__ = ["open_store", "JobStore", "StaleAttempt", "StoreUnavailable", "new_re
 
 
 def open_store(url: str) -> JobStore:
-    """``sqlite:///path/jobs.sqlite`` or ``redis://host:port/db``."""
+    """``sqlite:///path/jobs.sqlite``, ``redis://host:port/db`` or ``postgresql://user@host/db``."""
     if url.startswith("sqlite:"):
         from .sqlite import SQLiteStore
 
@@ -31,4 +31,8 @@ def open_store(url: str) -> JobStore:
         from .redis import RedisStore
 
         return RedisStore.from_url(url)
+    if url.startswith(("postgresql:", "postgres:")):
+        from .postgres import PostgresStore
+
+        return PostgresStore.from_url(url)
     raise ValueError(f"no job store for {url!r}")

@@ -2,19 +2,26 @@
 
 Records are JSON strings under ``{prefix}job:{id}``; a sorted set orders them by creation, a
 set holds the active (queued, running) ones for the sweep, and a sorted set the ended ones by
-end time for expiry. Every transition is an optimistic transaction (WATCH/MULTI) on the record.
+end time for expiry. Sorted sets by creation per state, per owner and per owner and state
+(``{prefix}by:...``) let a page of the list read only its own records, and a hash
+(``{prefix}stats``) keeps the running counts the metrics report. Every transition is an
+optimistic transaction (WATCH/MULTI) on the record that updates all of them with it.
 """
 from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import redis
 
-from .base import ACTIVE, ANY, ENDED, JobStore, Mutation, StoreUnavailable
+from .base import ACTIVE, ANY, ENDED, JobStore, Mutation, StoreUnavailable, stat_changes
+
+#: The indexes and stats are kept from this version on; an older store is indexed once when opened.
+STATS_VERSION = 1
 
 T = TypeVar("T")
 
@@ -37,6 +44,8 @@ class RedisStore(JobStore):
         self.k_index = prefix + "jobs"
         self.k_active = prefix + "active"
         self.k_ended = prefix + "ended"
+        self.k_stats = prefix + "stats"
+        self._counted = False
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -61,15 +70,94 @@ class RedisStore(JobStore):
         except redis.RedisError:
             return False
 
+    @_guard
+    def touch(self, name: str, *, now: float | None = None) -> None:
+        self.r.set(f"{self.prefix}mark:{name}", repr(time.time() if now is None else now))
+
+    @_guard
+    def touched(self, name: str) -> float | None:
+        raw = self.r.get(f"{self.prefix}mark:{name}")
+        return float(raw) if raw is not None else None
+
+    @_guard
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        return bool(self.r.set(f"{self.prefix}turn:{name}", "1", nx=True, px=max(int(every * 1000), 1)))
+
+    def persistent(self) -> bool:
+        """AOF or RDB snapshots on: without either, a restart of Redis loses every job."""
+        try:
+            info = self.r.info("persistence")
+            save = self.r.config_get("save").get("save", "")
+        except redis.ResponseError:  # CONFIG is disabled on some managed services: trust them
+            return True
+        except redis.RedisError:
+            return True
+        return bool(info.get("aof_enabled")) or bool(str(save).strip())
+
     def close(self) -> None:
         self.r.close()
 
-    def _index(self, pipe: Any, doc: dict) -> None:
-        if doc["state"] in ACTIVE:
-            pipe.sadd(self.k_active, doc["id"])
+    def _by(self, state: str | None, owner: Any) -> str:
+        """The sorted set (by creation) of the jobs in ``state`` of ``owner`` (None/ANY: all of them)."""
+        if owner is ANY:
+            return self.k_index if state is None else f"{self.prefix}by:s:{state}"
+        who = json.dumps(owner)
+        return f"{self.prefix}by:o:{who}" if state is None else f"{self.prefix}by:os:{who}:{state}"
+
+    def _index(self, pipe: Any, doc: dict | None, old: dict | None = None) -> None:
+        """Queue the index and stats updates of a write from ``old`` to ``doc`` (None: deleted)."""
+        current = doc or old
+        job_id, created = current["id"], current["created"]
+        if old is not None and (doc is None or old["state"] != doc["state"]):
+            pipe.zrem(self._by(old["state"], ANY), job_id)
+            pipe.zrem(self._by(old["state"], old.get("owner")), job_id)
+        if doc is None:
+            pipe.zrem(self._by(None, old.get("owner")), job_id)
         else:
-            pipe.srem(self.k_active, doc["id"])
-            pipe.zadd(self.k_ended, {doc["id"]: doc.get("finished") or doc["created"]})
+            if old is None:
+                pipe.zadd(self._by(None, doc.get("owner")), {job_id: created})
+            if old is None or old["state"] != doc["state"]:
+                pipe.zadd(self._by(doc["state"], ANY), {job_id: created})
+                pipe.zadd(self._by(doc["state"], doc.get("owner")), {job_id: created})
+            if doc["state"] in ACTIVE:
+                pipe.sadd(self.k_active, job_id)
+            else:
+                pipe.srem(self.k_active, job_id)
+                pipe.zadd(self.k_ended, {job_id: doc.get("finished") or doc["created"]})
+        for key, n in stat_changes(old, doc).items():
+            pipe.hincrbyfloat(self.k_stats, key, n)
+
+    def _count_once(self) -> None:
+        """A store written before the indexes and stats existed: index and count it once."""
+        if self._counted:
+            return
+        if self.r.hexists(self.k_stats, "version") or not self.r.set(self.prefix + "counting", 1, nx=True, ex=600):
+            self._counted = True
+            return
+        try:
+            total = self.r.zcard(self.k_index)
+            for start in range(0, total, 500):
+                ids = [i.decode() for i in self.r.zrange(self.k_index, start, start + 499)]
+                with self.r.pipeline(transaction=False) as pipe:
+                    for raw in self.r.mget([self._k(i) for i in ids]) if ids else []:
+                        if raw:
+                            self._index(pipe, json.loads(raw))
+                    pipe.execute()
+            self.r.hset(self.k_stats, "version", STATS_VERSION)
+            self._counted = True
+        finally:
+            self.r.delete(self.prefix + "counting")
+
+    @_guard
+    def stats(self) -> dict[str, float]:
+        self._count_once()
+        return {k.decode(): float(v) for k, v in self.r.hgetall(self.k_stats).items() if k != b"version"}
+
+    @_guard
+    def _oldest_created(self, state: str) -> float | None:
+        self._count_once()
+        first = self.r.zrange(self._by(state, ANY), 0, 0, withscores=True)
+        return first[0][1] if first else None
 
     @_guard
     def all(self) -> Iterable[dict]:
@@ -82,6 +170,7 @@ class RedisStore(JobStore):
 
     @_guard
     def _insert(self, doc: dict) -> None:
+        self._count_once()
         with self.r.pipeline() as pipe:
             pipe.set(self._k(doc["id"]), json.dumps(doc))
             pipe.zadd(self.k_index, {doc["id"]: doc["created"]})
@@ -95,6 +184,7 @@ class RedisStore(JobStore):
 
     @_guard
     def _mutate(self, job_id: str, fn: Mutation, result: str | None = None) -> dict | None:
+        self._count_once()
         key = self._k(job_id)
         with self.r.pipeline() as pipe:
             while True:
@@ -104,15 +194,16 @@ class RedisStore(JobStore):
                     if raw is None:
                         pipe.unwatch()
                         return None
+                    old = json.loads(raw)
                     new = fn(json.loads(raw))
                     if new is None:
                         pipe.unwatch()
-                        return json.loads(raw)
+                        return old
                     pipe.multi()
                     pipe.set(key, json.dumps(new))
                     if result is not None:
                         pipe.set(self._kr(job_id), result)
-                    self._index(pipe, new)
+                    self._index(pipe, new, old)
                     pipe.execute()
                     return new
                 except redis.WatchError:
@@ -125,35 +216,44 @@ class RedisStore(JobStore):
 
     @_guard
     def _remove(self, job_id: str) -> bool:
+        self._count_once()
+        key = self._k(job_id)
         with self.r.pipeline() as pipe:
-            pipe.delete(self._k(job_id), self._kr(job_id))
-            pipe.zrem(self.k_index, job_id)
-            pipe.srem(self.k_active, job_id)
-            pipe.zrem(self.k_ended, job_id)
-            return bool(pipe.execute()[0])
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    pipe.multi()
+                    pipe.delete(key, self._kr(job_id))
+                    pipe.zrem(self.k_index, job_id)
+                    pipe.srem(self.k_active, job_id)
+                    pipe.zrem(self.k_ended, job_id)
+                    if raw is not None:
+                        self._index(pipe, None, json.loads(raw))
+                    return bool(pipe.execute()[0])
+                except redis.WatchError:
+                    continue
 
     @_guard
     def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
-        out: list[dict] = []
+        self._count_once()
+        key = self._by(state, owner)
         top: Any = "+inf" if before is None else before["created"]
-        skip_ties = before is not None
-        batch = max(limit * 2, 50)
+        out: list[dict] = []
         offset = 0
         while len(out) < limit:
-            ids = self.r.zrevrangebyscore(self.k_index, top, "-inf", start=offset, num=batch, withscores=True)
+            batch = limit - len(out) + (8 if before is not None else 0)  # room for the cursor's ties
+            ids = self.r.zrevrangebyscore(key, top, "-inf", start=offset, num=batch, withscores=True)
             if not ids:
                 break
             offset += len(ids)
-            keys = [self._k(i.decode()) for i, _ in ids]
-            for (member, score), raw in zip(ids, self.r.mget(keys), strict=True):
+            for (member, score), raw in zip(ids, self.r.mget([self._k(i.decode()) for i, _ in ids]), strict=True):
                 job_id = member.decode()
-                if skip_ties and score == before["created"] and job_id >= before["id"]:
+                if before is not None and score == before["created"] and job_id >= before["id"]:
                     continue
-                if raw is None:
-                    continue
-                doc = json.loads(raw)
-                if state is not None and doc["state"] != state:
-                    continue
+                doc = json.loads(raw) if raw else None
+                if doc is None or (state is not None and doc["state"] != state):
+                    continue  # changed between the index read and the record read
                 if owner is not ANY and doc.get("owner") != owner:
                     continue
                 out.append(doc)

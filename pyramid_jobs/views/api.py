@@ -1,24 +1,26 @@
 """The JSON API: submit, list, status, result, artifacts, cancel, delete, processors, health."""
 from __future__ import annotations
 
-import json
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import FileResponse, Response
 
-from ..celery_app import enqueue_function
 from ..context import check_artifact_name
+from ..csrf import csrf_field, same_origin
 from ..errors import BadRequest, Conflict, NotFound, UnsupportedType
+from ..form import FilePart, UploadForm, form_rules, is_out_of_space, out_of_space, read_form
 from ..jobjson import job_json
-from ..options import validate_options
+from ..options import parse_options, secret_names, validate_options
 from ..renderers import dumps
-from ..runner import JobEnv
+from ..runtime import JobsRuntime, get_runtime
 from ..store import ANY, ENDED, STATES, SUCCEEDED, new_record
-from ..uploads import check_content, display_name, save_upload, too_large
+from ..uploads import check_content, display_name, take_upload, too_large
 
 log = logging.getLogger("pyramid_jobs.api")
 
@@ -47,8 +49,8 @@ def url_builder(request: Request) -> Any:
     return url
 
 
-def env_of(request: Request) -> JobEnv:
-    return request.registry.jobs_env
+def env_of(request: Request) -> JobsRuntime:
+    return get_runtime(request.registry)
 
 
 def is_admin(request: Request) -> bool:
@@ -79,43 +81,44 @@ def submit(request: Request) -> Response:
     return response
 
 
-def create_jobs(request: Request, *, single: bool) -> list[dict]:
+def create_jobs(request: Request, *, single: bool,
+                check: Callable[[UploadForm], None] | None = None) -> list[dict]:
     """Store the form's file(s) (the first only when ``single``), record and enqueue a job for each.
 
-    Every file's type and the options are checked before any is stored; a file refused later (its
-    content, its size) refuses the request from that file on, and leaves nothing of itself behind."""
+    The form is read under the limits of :mod:`..form`; ``check`` sees it before anything is stored
+    (the pages check their CSRF token there). Every file's type and the options are checked before
+    any job is made; a file refused later (its content) refuses the request from that file on, and
+    leaves nothing of itself behind."""
     env = env_of(request)
-    limit = env.settings.max_upload_size
-    if request.content_length and request.content_length > (limit + 64 * 1024) * (1 if single else 20):
+    s = env.settings
+    limit = s.max_upload_size
+    bound = (limit + 64 * 1024) * (1 if single else s.max_files_per_request) + s.max_options_size + 64 * 1024
+    if request.content_length and request.content_length > bound:
         raise too_large(request.content_length, limit)
-    try:
-        post = request.POST
-    except Exception as exc:  # a malformed multipart body
-        raise BadRequest(f"The request body could not be read as a form: {exc}.") from None
-    uploads = [u for u in post.getall("file") if hasattr(u, "file")]
-    if not uploads:
-        raise BadRequest("Send the file as a multipart form field named 'file'.")
-    if single:
-        uploads = uploads[:1]
-    raw_options = parse_options(post.get("options"))
-    name = (post.get("processor") or "").strip()
-    planned = []
-    for upload in uploads:
-        filename = display_name(getattr(upload, "filename", None))
-        processor = _processor_for(env, name, filename)
-        planned.append((upload, filename, processor, validate_options(processor, raw_options)))
-    docs: list[dict] = []
-    for upload, filename, processor, options in planned:
-        docs.append(_store_job(request, env, upload, filename, processor, options, limit))
-    return docs
+    rules = form_rules(s, keep_files=1 if single else s.max_files_per_request, extra=csrf_field(request))
+    if request.is_body_seekable:
+        request.body_file_raw.seek(0)
+    with read_form(request.body_file, request.environ.get("CONTENT_TYPE"), request.content_length, rules) as form:
+        if check is not None:
+            check(form)
+        if not form.files:
+            raise BadRequest("Send the file as a multipart form field named 'file'.")
+        raw_options = parse_options(form.fields.get("options"), s.max_options_size)
+        name = (form.text("processor") or "").strip()
+        planned = []
+        for part in form.files:
+            filename = display_name(part.filename)
+            processor = _processor_for(env, name, filename)
+            planned.append((part, filename, processor, validate_options(processor, raw_options)))
+        return [_store_job(request, env, *plan) for plan in planned]
 
 
-def _processor_for(env: JobEnv, name: str, filename: str) -> Any:
+def _processor_for(env: JobsRuntime, name: str, filename: str) -> Any:
     if name:
         processor = env.processors.get(name)
         if processor is None:
             installed = ", ".join(sorted(p.name for p in env.processors))
-            raise BadRequest(f"There is no processor {name!r}; installed: {installed}.")
+            raise BadRequest(f"There is no processor {name[:100]!r}; installed: {installed}.")
         return processor
     processor = env.processors.for_filename(filename)
     if processor is None:
@@ -125,56 +128,50 @@ def _processor_for(env: JobEnv, name: str, filename: str) -> Any:
     return processor
 
 
-def _store_job(request: Request, env: JobEnv, upload: Any, filename: str, processor: Any, options: dict,
-               limit: int) -> dict:
+def _store_job(request: Request, env: JobsRuntime, part: FilePart, filename: str, processor: Any,
+               options: dict) -> dict:
     job_id = uuid.uuid4().hex
-    path = env.files.upload(job_id)
     try:
-        size = save_upload(upload.file, path, limit)
-        check_content(processor, path, filename)
-    except BaseException:  # refused or failed: nothing of the upload stays behind
+        take_upload(part, env.files.upload(job_id))
+        check_content(processor, env.files.upload(job_id), filename)
+        media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
+        doc = new_record(job_id, filename=filename, size=part.size, media_type=media_type,
+                         processor=processor.name, options=options, owner=request.authenticated_userid,
+                         secret=secret_names(processor))
+        txn = host_transaction(request)
+        if txn is not None and hasattr(env.store, "create_with"):  # the record commits with the host's work
+            env.store.create_with(txn, doc, on_abort=lambda: env.files.remove(job_id))
+        else:
+            env.store.create(doc)
+    except BaseException as exc:  # refused or failed: nothing of the upload stays behind
         env.files.remove(job_id)
+        if is_out_of_space(exc):
+            raise out_of_space() from None
         raise
-    media_type = processor.media_types[0] if processor.media_types else "application/octet-stream"
-    doc = new_record(job_id, filename=filename, size=size, media_type=media_type, processor=processor.name,
-                     options=options, owner=request.authenticated_userid)
-    try:
-        env.store.create(doc)
-    except BaseException:
-        env.files.remove(job_id)
-        raise
-    log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, size)
-    after_commit(request, lambda: enqueue(request, job_id))
+    log.info("job %s: queued (%s, %s, %d bytes)", job_id, processor.name, filename, part.size)
+    after_commit(request, lambda: enqueue(request, job_id, processor.name))
     return doc
 
 
-def parse_options(raw: Any) -> dict:
-    if raw is None or raw == "":
-        return {}
-    if hasattr(raw, "file"):
-        raw = raw.file.read(65536).decode("utf-8", "replace")
-    try:
-        options = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(f"The options are not valid JSON: {exc}.") from None
-    if not isinstance(options, dict):
-        raise BadRequest("The options must be a JSON object, such as {\"password\": \"...\"}.")
-    return options
-
-
-def enqueue(request: Request, job_id: str) -> None:
+def enqueue(request: Request, job_id: str, processor: str) -> None:
     """Publish the job; a broker that does not answer leaves it queued for the sweep to send."""
     try:
-        enqueue_function(request.registry.jobs_celery)(job_id)
+        env_of(request).enqueue(job_id, processor)
     except Exception:
         log.warning("job %s: the broker did not take it; the sweep will enqueue it again", job_id, exc_info=True)
 
 
+def host_transaction(request: Request) -> Any:
+    """The host's current transaction when pyramid_tm manages this request, else None."""
+    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
+    return manager.get() if manager is not None else None
+
+
 def after_commit(request: Request, fn: Any) -> None:
     """With pyramid_tm, publish only once the host's transaction committed; else at once."""
-    manager = request.environ.get("tm.manager") if request.environ.get("tm.active") else None
-    if manager is not None:
-        manager.get().addAfterCommitHook(lambda ok: ok and fn())
+    txn = host_transaction(request)
+    if txn is not None:
+        txn.addAfterCommitHook(lambda ok: ok and fn())
     else:
         fn()
 
@@ -275,29 +272,56 @@ def list_processors(request: Request) -> Response:
 
 
 def health(request: Request) -> Response:
+    """Whether the store and the broker answer, when the sweep last ran and a worker was last seen
+    (503 when either is older than a few sweep intervals), and whether the store would survive
+    a restart of its server."""
+    from ..sweep import SWEPT, WORKER_SEEN
+
     env = env_of(request)
     store_ok = env.store.ping()
-    broker_ok = True
-    try:
-        with request.registry.jobs_celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception:
-        broker_ok = False
-    embedded = getattr(request.registry, "jobs_embedded_worker", None)
     body: dict[str, Any] = {
         "store": store_ok,
-        "broker": broker_ok,
-        "embedded_worker": embedded.alive if embedded is not None else None,
+        "broker": env.broker_ok(),
+        "embedded_worker": env.embedded_worker.alive if env.embedded_worker is not None else None,
         "oldest_queued_seconds": env.store.oldest_queued_age() if store_ok else None,
+        "last_sweep_seconds": None,
+        "worker_seen_seconds": None,
+        "store_persistent": env.store.persistent() if store_ok else None,
+        "warnings": [],
     }
-    body["ok"] = store_ok and broker_ok
+    if store_ok:
+        now = time.time()
+        for key, mark in (("last_sweep_seconds", SWEPT), ("worker_seen_seconds", WORKER_SEEN)):
+            at = env.store.touched(mark)
+            body[key] = round(now - at, 1) if at is not None else None
+    body["warnings"] = health_warnings(env, body)
+    body["ok"] = store_ok and body["broker"] and not any(w["fails"] for w in body["warnings"])
     return json_response(request, body, status=200 if body["ok"] else 503)
+
+
+def health_warnings(env: JobsRuntime, body: dict) -> list[dict]:
+    """What an operator should act on; ``fails`` marks the ones that make the health check fail."""
+    out = []
+    stale = max(3 * env.settings.sweep_interval, 180.0)
+    if body["store"] and body["store_persistent"] is False:
+        out.append({"code": "store_not_persistent", "fails": False, "message":
+                    "The job store's Redis has neither AOF nor RDB persistence: a restart loses every job."})
+    if body["store"] and (body["last_sweep_seconds"] is None or body["last_sweep_seconds"] > stale):
+        out.append({"code": "sweep_stale", "fails": body["last_sweep_seconds"] is not None, "message":
+                    "The sweep has not run for a while: is celery beat (or the embedded worker) running?"})
+    if body["store"] and (body["worker_seen_seconds"] is None or body["worker_seen_seconds"] > stale):
+        out.append({"code": "no_worker", "fails": body["worker_seen_seconds"] is not None, "message":
+                    "No worker has been seen for a while: queued jobs will wait."})
+    return out
 
 
 def openapi_document(request: Request) -> Response:
     from ..openapi import build
 
-    return json_response(request, build(request.route_path("pyramid_jobs.collection")), etag=True)
+    s = env_of(request).settings
+    limits = {"max_upload_size": s.max_upload_size, "max_files_per_request": s.max_files_per_request,
+              "max_options_size": s.max_options_size}
+    return json_response(request, build(request.route_path("pyramid_jobs.collection"), limits), etag=True)
 
 
 def includeme(config: Configurator) -> None:
@@ -306,15 +330,15 @@ def includeme(config: Configurator) -> None:
     view_perm = settings.permission_view
     add = config.add_view
     add(submit, route_name="pyramid_jobs.collection", request_method="POST", permission=submit_perm,
-        require_csrf=False)
+        require_csrf=False, decorator=same_origin)
     add(list_jobs, route_name="pyramid_jobs.collection", request_method="GET", permission=view_perm)
     add(list_processors, route_name="pyramid_jobs.processors", request_method="GET", permission=view_perm)
     add(health, route_name="pyramid_jobs.health", request_method="GET")
     add(openapi_document, route_name="pyramid_jobs.openapi", request_method="GET")
     add(show_job, route_name="pyramid_jobs.job", request_method="GET", permission=view_perm)
     add(delete_job, route_name="pyramid_jobs.job", request_method="DELETE", permission=submit_perm,
-        require_csrf=False)
+        require_csrf=False, decorator=same_origin)
     add(show_result, route_name="pyramid_jobs.result", request_method="GET", permission=view_perm)
     add(download_artifact, route_name="pyramid_jobs.artifact", request_method="GET", permission=view_perm)
     add(cancel_job, route_name="pyramid_jobs.cancel", request_method="POST", permission=submit_perm,
-        require_csrf=False)
+        require_csrf=False, decorator=same_origin)

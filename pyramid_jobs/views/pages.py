@@ -19,6 +19,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 
+from ..csrf import check_form_token, csrf_field
 from ..errors import JobsError
 from ..jobjson import job_json
 from ..store import ENDED, SUCCEEDED
@@ -56,6 +57,14 @@ def _common(request: Request) -> dict:
     }
 
 
+#: The only messages a link may make the upload page show (``?error=<code>``): text the server wrote.
+PAGE_ERRORS = {
+    "not_found": "There is no such job, or it was removed.",
+    "cross_site": "That request came from another site and was refused.",
+    "csrf": "The form was out of date; reload the page and send it again.",
+}
+
+
 def index(request: Request) -> dict:
     _secure(request)
     env = api.env_of(request)
@@ -67,14 +76,15 @@ def index(request: Request) -> dict:
         "processors": processors,
         "extensions": env.processors.extensions(),
         "jobs": [job_json(d, url) for d in docs],
-        "error": request.params.get("error"),
+        "error": PAGE_ERRORS.get(request.GET.get("error", "")),
     }
 
 
 def upload(request: Request) -> Any:
     """The no-JavaScript path: create the job as the API does, then 303 to its page."""
     try:
-        docs = api.create_jobs(request, single=False)
+        docs = api.create_jobs(request, single=False,
+                               check=lambda form: check_form_token(request, form.text(csrf_field(request))))
     except JobsError as exc:
         request.response.status = exc.status
         _secure(request)
@@ -140,8 +150,9 @@ def includeme(config: Configurator) -> None:
     view, submit = settings.permission_view, settings.permission_submit
     config.add_view(index, route_name="pyramid_jobs.ui", request_method="GET", permission=view,
                     renderer="pyramid_jobs:templates/index.jinja2")
+    # the token is checked by the add-on's bounded form reader: Pyramid's check would parse the body first
     config.add_view(upload, route_name="pyramid_jobs.ui_upload", request_method="POST", permission=submit,
-                    renderer="pyramid_jobs:templates/index.jinja2")
+                    renderer="pyramid_jobs:templates/index.jinja2", require_csrf=False)
     config.add_view(job_page, route_name="pyramid_jobs.ui_job", request_method="GET", permission=view,
                     renderer="pyramid_jobs:templates/job.jinja2")
     config.add_view(cancel, route_name="pyramid_jobs.ui_cancel", request_method="POST", permission=submit)

@@ -55,7 +55,8 @@ def test_statistics_match_pandas_across_chunks(tmp_path):
         rows = list(csv.reader(f))
     assert rows[0][0] == "name" and [r[0] for r in rows[1:]] == ["id", "price", "city", "maybe"]
     city_top = rows[3][-1]
-    assert "'=cmd" in city_top or not city_top.startswith("="), "cells read as formulas are escaped"
+    assert "=cmd" in city_top and not any(c.startswith(("=", "+", "@")) for row in rows for c in row), \
+        "no cell of the artifact can be read as a formula"
 
 
 def test_formula_cells_escaped_in_artifact(tmp_path):

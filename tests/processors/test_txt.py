@@ -115,6 +115,7 @@ def _peak_kib(path) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
+@pytest.mark.worker  # subprocesses on 80 MB: not part of the fast loop
 def test_memory_stays_flat_on_a_large_file(tmp_path):
     """5 MB and 80 MB of text, each in a fresh process: peak RSS does not grow with the size."""
     line = ("the quick brown fox jumps over the lazy dog " * 4 + "\n").encode()

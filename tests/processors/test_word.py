@@ -156,10 +156,8 @@ def test_doc_corpus(corpus):
 
 
 def test_doc_fuzzed_corpus_file_ends_cleanly(corpus):
-    try:
-        run_processor(DOC, corpus / "doc_poi_Fuzzed.doc")
-    except ProcessingError as exc:
-        assert exc.code in ("corrupt_file", "unsupported_content")
+    run = run_processor(DOC, corpus / "doc_poi_Fuzzed.doc")  # damaged, but its text is still readable
+    assert run.result["words"] > 0 and run.artifacts["text.txt"].stat().st_size > 0
 
 
 @pytest.mark.skipif(shutil.which("antiword") is None, reason="antiword not installed")
@@ -195,10 +193,9 @@ def test_doc_truncated_and_out_of_range(tmp_path, corpus):
     for i, cut in enumerate((len(data) // 2, 600, 4096)):
         path = tmp_path / f"cut{i}.doc"
         path.write_bytes(data[:cut])
-        try:
+        with pytest.raises(ProcessingError) as info:
             run_processor(DOC, path)
-        except ProcessingError as exc:
-            assert exc.code in ("corrupt_file", "unsupported_content")
+        assert info.value.code == "corrupt_file", cut
     import olefile
 
     src = tmp_path / "bad.doc"
