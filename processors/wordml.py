@@ -64,6 +64,7 @@ class Walker:
         self.rels = {rid: rel.target_ref for rid, rel in doc.part.rels.items() if rel.is_external}
         self.links: list[dict] = []
         self._counters: dict[tuple[str, int], int] = {}
+        self._levels: dict[str, int | None] = {}
 
     def blocks(self, body: Any) -> Iterator[Block]:
         """The body's paragraphs and tables in order, content controls opened."""
@@ -84,22 +85,25 @@ class Walker:
         plain: list[str] = []
         marks: list = []  # Markdown strings, and (text, bold, italic) for runs
         self._inline(p, plain, marks)
-        text = "".join(plain).replace(PAGE, "\n")
-        style_id, num = self._paragraph_props(p)
+        text = "".join(plain)
+        if PAGE in text:
+            text = text.replace(PAGE, "\n")
+        ppr = p.find(PPR)
+        style_id, num = self._paragraph_props(ppr)
         style = self.styles.get(style_id, {}).get("name", style_id) if style_id else None
-        level = self._heading(style_id)
-        body = _render(marks).replace(PAGE, "\n" + BREAK + "\n").strip()
+        level = self._heading(style_id) if text.strip() else None
         item = False
-        if level is not None and text.strip():
+        if level is not None:
             out = md.heading(text, level).rstrip("\n")
-        elif num is not None and text.strip():
-            out, item = self._list_item(num, body), True
         else:
-            out = body
-        pre = p.find(PPR)
-        if pre is not None and pre.find(SECT_PR) is not None:
+            body = _render(marks).replace(PAGE, "\n" + BREAK + "\n").strip() if marks else ""
+            if num is not None and body:
+                out, item = self._list_item(num, body), True
+            else:
+                out = body
+        if ppr is not None and ppr.find(SECT_PR) is not None:
             out += "\n" + BREAK  # the end of a section
-        return Block("paragraph", text, out, style=style, heading=level if text.strip() else None, list_item=item)
+        return Block("paragraph", text, out, style=style, heading=level, list_item=item)
 
     def table(self, tbl: Any) -> Block:
         rows: list[list[str]] = []
@@ -206,8 +210,7 @@ class Walker:
                 found.append("".join(plain))
         return (" " + " ".join(t for t in found if t.strip()) + " ") if found else ""
 
-    def _paragraph_props(self, p: Any) -> tuple[str | None, tuple[str, int] | None]:
-        ppr = p.find(PPR)
+    def _paragraph_props(self, ppr: Any) -> tuple[str | None, tuple[str, int] | None]:
         style_id = num = None
         if ppr is not None:
             ps = ppr.find(W + "pStyle")
@@ -222,6 +225,11 @@ class Walker:
     def _heading(self, style_id: str | None) -> int | None:
         if not style_id:
             return None
+        if style_id not in self._levels:
+            self._levels[style_id] = self._style_heading(style_id)
+        return self._levels[style_id]
+
+    def _style_heading(self, style_id: str) -> int | None:
         info = self.styles.get(style_id)
         name = info["name"] if info else style_id
         if name.lower() == "title":
