@@ -212,7 +212,8 @@ def _summary(ctx: Any, fib: Fib, meta: dict, doc: DocText, parts: list[Story], t
         "footnotes": [t[:ITEM_CHARS] for t in texts.get("footnotes", [])][:MAX_ITEMS],
         "endnotes": [t[:ITEM_CHARS] for t in texts.get("endnotes", [])][:MAX_ITEMS],
         "comments": [{"text": t[:ITEM_CHARS]} for t in texts.get("comments", [])][:MAX_ITEMS],
-        "text_boxes": [t[:ITEM_CHARS] for t in texts.get("textboxes", []) + texts.get("header_textboxes", [])],
+        "text_boxes": [t[:ITEM_CHARS] for t in texts.get("textboxes", []) + texts.get("header_textboxes", [])
+                       ][:MAX_ITEMS],
         "preview": main[: ctx.limits.preview_chars],
     }
 
