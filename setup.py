@@ -1,4 +1,26 @@
+import importlib.util
+import os
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BuildPyWithCatalogs(build_py):
+    """Compile the gettext catalogs (.po -> .mo) before the package's files are collected.
+
+    pyramid_jobs/msgfmt.py is loaded by path: nothing of the package (or its dependencies) is
+    importable while it is being built."""
+
+    def run(self):
+        spec = importlib.util.spec_from_file_location("_pyramid_jobs_msgfmt",
+                                                      os.path.join(HERE, "pyramid_jobs", "msgfmt.py"))
+        msgfmt = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(msgfmt)
+        msgfmt.compile_all()
+        super().run()
+
 
 with open("README.md", encoding="utf-8") as f:
     long_description = f.read()
@@ -25,6 +47,10 @@ requires = [
     "tqdm>=4.66",
     "prometheus_client>=0.20",
     "multipart>=1.2",
+    # Pyramid 2.1 imports pkg_resources (asset specs, static views); setuptools 80.9 and later warn
+    # about it on every start of pserve, celery and pjobs, and 82 removes it. 80.8 is the last that
+    # ships it without the warning.
+    "setuptools>=68,<80.9",
 ]
 
 postgresql = ["psycopg[binary]>=3.1"]
@@ -45,6 +71,7 @@ testing = [
     "a2wsgi>=1.10",
     "httpx>=0.27",
     "flower>=2.0",
+    "tornado>=6.3",
     "markitdown[docx]>=0.1",
 ]
 
@@ -63,6 +90,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["pyramid_jobs", "pyramid_jobs.*", "processors", "processors.*"]),
     include_package_data=True,
+    package_data={"pyramid_jobs": ["locale/*/LC_MESSAGES/*.mo", "locale/*/LC_MESSAGES/*.po"]},
+    cmdclass={"build_py": BuildPyWithCatalogs},
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": testing, "postgresql": postgresql},

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("processors", "fidelity", "progress", "throughput", "submit_latency", "upload_memory", "scaling",
-              "load", "list_index")
+BENCHMARKS = ("processors", "fidelity", "progress", "throughput", "submit_latency", "embedded_start", "upload_memory",
+              "scaling", "load", "containment", "list_index")
 
 
 def machine() -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
 from .safety import escape_formula
 from .tabular import TableStats, summary_rows
 from .txt import detect_encoding, looks_like_text
@@ -81,6 +82,8 @@ def _option_str(options: dict, key: str) -> str | None:
 
 class CsvProcessor(Processor):
     name = "csv"
+    limits = builtin_limits.CSV
+    result_template = "processors:templates/csv.jinja2"
     extensions = (".csv", ".tsv", ".tab")
     media_types = ("text/csv",)
     steps = ("Detect format", "Read rows", "Summarise")

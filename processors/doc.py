@@ -13,6 +13,7 @@ from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
 from .docmd import markdown
 from .oledoc import (
     FC_PLCF_ATN_TXT,
@@ -47,6 +48,8 @@ DAMAGE = (struct.error, IndexError, KeyError, ValueError, TypeError, OverflowErr
 
 class DocProcessor(Processor):
     name = "doc"
+    limits = builtin_limits.DOC
+    result_template = "processors:templates/doc.jinja2"
     extensions = (".doc", ".dot")
     media_types = ("application/msword",)
     steps = ("Open", "Extract text", "Summarise")

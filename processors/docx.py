@@ -10,6 +10,7 @@ from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
 from .ooxml import open_ooxml
 from .words import count_words
 
@@ -21,6 +22,8 @@ MAX_COMMENTS = 500
 
 class DocxProcessor(Processor):
     name = "docx"
+    limits = builtin_limits.DOCX
+    result_template = "processors:templates/docx.jinja2"
     extensions = (".docx", ".docm")
     media_types = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
     steps = ("Open", "Extract text", "Summarise")

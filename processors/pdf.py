@@ -13,6 +13,8 @@ from typing import Any
 
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
+
 SEPARATOR = "\n\f"  # form feed between pages, as pdftotext writes
 OCR_THRESHOLD = 10  # fewer visible characters than this on a page with images: needs OCR
 
@@ -45,6 +47,8 @@ def _text(value: Any) -> Any:
 
 class PdfProcessor(Processor):
     name = "pdf"
+    limits = builtin_limits.PDF
+    result_template = "processors:templates/pdf.jinja2"
     extensions = (".pdf",)
     media_types = ("application/pdf",)
     steps = ("Open", "Extract text", "Summarise")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
+
 SAMPLE = 1024 * 1024
 CHUNK = 1024 * 1024
 TOP_WORDS = 25
@@ -104,6 +106,8 @@ def _mess(encoding: str, sample: bytes) -> float:
 
 class TextProcessor(Processor):
     name = "txt"
+    limits = builtin_limits.TXT
+    result_template = "processors:templates/txt.jinja2"
     extensions = (".txt", ".text", ".log", ".md")
     media_types = ("text/plain",)
     steps = ("Detect encoding", "Read text", "Summarise")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
+from . import limits as builtin_limits
 from .ooxml import open_ooxml
 from .safety import escape_formula
 from .tabular import TableStats
@@ -48,6 +49,8 @@ def sheet_file_name(index: int, title: str) -> str:
 
 class XlsxProcessor(Processor):
     name = "xlsx"
+    limits = builtin_limits.XLSX
+    result_template = "processors:templates/xlsx.jinja2"
     extensions = (".xlsx", ".xlsm")
     media_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    "application/vnd.ms-excel.sheet.macroEnabled.12")

@@ -17,9 +17,9 @@ import click
 from celery import Celery, signals
 
 from .bootstrap import bootstrap_command
-from .celery_app import make_celery, runtime_of
 from .isolation import set_memory_ceiling
 from .sweep import housekeeping
+from .tasks import make_celery, runtime_of
 
 log = logging.getLogger("pyramid_jobs.celery")
 
@@ -52,22 +52,6 @@ def _bootstrap_from_ini(sender: Any = None, app: Celery | None = None, options: 
 
 @signals.celeryd_init.connect
 @signals.beat_init.connect
-def _refuse_unconfigured(sender: Any = None, **kw: Any) -> None:
-    """A worker or beat without ``--ini`` would run against Celery's default broker: refuse."""
-    current = getattr(kw.get("instance"), "app", None) or getattr(sender, "app", None)
-    if app.pyramid_registry is None and (current is None or current is app):
-        _refuse("pass --ini FILE to bootstrap the application.", 2)
-
-
-@signals.worker_process_init.connect
-def _memory_ceiling(**kw: Any) -> None:
-    """Each pool process gets ``jobs.memory_limit`` of address space: past it, an allocation
-    raises ``MemoryError`` inside the job (which fails ``too_large``) instead of the machine
-    swapping or the kernel killing a process at random."""
-    if app.pyramid_registry is not None:
-        set_memory_ceiling(runtime_of(app).settings.memory_limit)
-
-
 def _refuse_unconfigured(sender: Any = None, **kw: Any) -> None:
     """A worker or beat without ``--ini`` would run against Celery's default broker: refuse."""
     current = getattr(kw.get("instance"), "app", None) or getattr(sender, "app", None)

@@ -13,6 +13,7 @@ import multiprocessing
 import resource
 import shutil
 import signal
+from dataclasses import replace
 from typing import Any
 
 from .liveness import attempt_is_dead
@@ -85,7 +86,7 @@ def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:
             process.kill()
             process.join()
         if message is not None and message[0] == "outcome":
-            return message[1]
+            return replace(message[1], replace_process=False)  # that process is gone already
         if not got:
             return _overran(job_id, runtime, process.pid)
         log.warning("job %s: its process %s died (exit %s)", job_id, process.pid, process.exitcode)

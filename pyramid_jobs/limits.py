@@ -1,41 +1,21 @@
 """Bounds on what a processor may read, so that a hostile file ends in bounded time and memory.
 
-Each limit can be changed with a ``jobs.limit.<name>`` setting; processors read them from
-``ctx.limits`` (``ctx.limits.max_pages`` or ``ctx.limits.get("max_pages")``).
+The core knows no limit names: each processor declares the limits it reads and their defaults
+(``Processor.limits``), and a ``jobs.limit.<name>`` setting changes that limit for every processor
+that declares it. Processors read them from ``ctx.limits`` (``ctx.limits.max_pages`` or
+``ctx.limits.get(name)``).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-
-MB = 1024 * 1024
-
-DEFAULT_LIMITS: dict[str, int] = {
-    # OOXML (docx, xlsx) containers, checked from the zip's central directory before opening
-    "max_unzipped_size": 200 * MB,
-    "max_zip_ratio": 100,
-    "max_zip_entries": 10_000,
-    # pdf
-    "max_pages": 5_000,
-    "max_stream_size": 75 * MB,
-    # tables (csv, xlsx)
-    "max_rows": 100_000_000,
-    "max_columns": 10_000,
-    "max_cells": 100_000_000,
-    "max_field_size": 16 * MB,
-    # text
-    "max_text_size": 1024 * MB,
-    # how much extracted text a processor keeps in its result JSON (artifacts hold the rest)
-    "preview_chars": 2_000,
-}
+from typing import Any
 
 
 class Limits(Mapping):
     """Read-only mapping of limit name to integer, with attribute access."""
 
-    def __init__(self, overrides: Mapping[str, int] | None = None):
-        self._values = dict(DEFAULT_LIMITS)
-        if overrides:
-            self._values.update(overrides)
+    def __init__(self, values: Mapping[str, int] | None = None):
+        self._values = dict(values or {})
 
     def __getitem__(self, key: str) -> int:
         return self._values[key]
@@ -50,7 +30,22 @@ class Limits(Mapping):
         try:
             return self._values[key]
         except KeyError:
-            raise AttributeError(key) from None
+            raise AttributeError(f"no limit {key!r}: declare it in the processor's `limits`") from None
 
     def __repr__(self) -> str:
         return f"Limits({self._values!r})"
+
+
+def limits_for(processor: Any, overrides: Mapping[str, int] | None = None) -> Limits:
+    """The processor's declared defaults with the ``jobs.limit.*`` settings (or a test's values) on top."""
+    return Limits({**dict(getattr(processor, "limits", None) or {}), **dict(overrides or {})})
+
+
+def check_overrides(overrides: Mapping[str, int], processors: Any) -> None:
+    """Every ``jobs.limit.<name>`` setting names a limit some installed processor declares (a typo stops start-up)."""
+    from .errors import ConfigurationError
+
+    declared = {name for p in processors for name in (getattr(p, "limits", None) or {})}
+    for name in sorted(set(overrides) - declared):
+        raise ConfigurationError(f"jobs.limit.{name}", overrides[name],
+                                 f"one of the limits the installed processors declare: {', '.join(sorted(declared))}")

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequest
+from .i18n import Message
 
 _TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+#: what a value of each type is, in a sentence ("must be an integer")
+_A_TYPE = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 #: How deep ``options`` may nest: every declared option is a scalar, so this is generous.
 MAX_DEPTH = 8
@@ -106,13 +109,15 @@ def validate_options(processor: Any, raw: dict) -> dict:
     if unknown and not declared:
         raise BadOption(f"The {processor.name} processor takes no options; remove {', '.join(map(repr, unknown))}.")
     if unknown:
-        raise BadOption(f"The {processor.name} processor has no option {', '.join(map(repr, unknown))}; "
-                        f"its options are {', '.join(sorted(declared))}.")
+        raise BadOption(Message("The ${processor} processor has no option ${unknown}; its options are ${options}.",
+                                 processor=processor.name, unknown=", ".join(map(repr, unknown)),
+                                 options=", ".join(sorted(declared))))
     out = {}
     for name, option in declared.items():
         if name in raw and raw[name] is not None:
             if not option.accepts(raw[name]):
-                raise BadOption(f"The option {name!r} must be a {_TYPES.get(option.type, option.type.__name__)}.")
+                raise BadOption(Message("The option '${name}' must be ${kind}.", name=name,
+                                         kind=Message(_A_TYPE.get(option.type, option.type.__name__))))
             out[name] = raw[name]
         elif option.default is not None:
             out[name] = option.default

@@ -1,6 +1,7 @@
 """The base class every processor derives from: what it is called, what it takes, its steps."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -19,6 +20,16 @@ class Processor:
     description: ClassVar[str] = ""
     #: options the processor takes (``pyramid_jobs.Option``); none declared means any JSON object
     options: ClassVar[tuple] = ()
+    #: the limits it reads from ``ctx.limits``, with their defaults; ``jobs.limit.<name>`` changes one
+    limits: ClassVar[Mapping[str, int]] = {}
+    #: asset spec of the Jinja2 template that draws its result on the job page, such as
+    #: ``"my_package:templates/result.jinja2"``; without one the page lists the result's keys
+    result_template: ClassVar[str | None] = None
+    #: asset spec of a folder of static files served under ``<prefix>/ui/assets/<name>/``, and the
+    #: stylesheets and scripts in it that the job page loads
+    static: ClassVar[str | None] = None
+    stylesheets: ClassVar[tuple[str, ...]] = ()
+    scripts: ClassVar[tuple[str, ...]] = ()
 
     def sniff(self, head: bytes) -> bool:
         """Whether the first bytes of an upload look like this processor's format.
@@ -39,6 +50,7 @@ class Processor:
             "steps": list(self.steps),
             "description": self.description,
             "options": [o.describe() for o in self.options],
+            "limits": dict(self.limits),
         }
 
     def __repr__(self) -> str:

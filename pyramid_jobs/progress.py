@@ -49,7 +49,9 @@ class Progress:
         self.current: float = 0
         self.total: float | None = None
         self.message: str | None = None
-        self.next_write = 0.0
+        # the claim wrote the start: the first write waits one interval, so a job shorter than
+        # that costs no progress write at all
+        self.next_write = clock() + interval
 
     def snapshot(self) -> dict:
         steps = len(self.steps)

@@ -26,40 +26,49 @@ def to_jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types; non-finite floats and missing values become ``None``."""
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, (set, frozenset)):
         return sorted((to_jsonable(v) for v in value), key=repr)
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        # pandas.NaT is a datetime subclass whose isoformat() is 'NaT'
-        return None if str(value) == "NaT" else _iso(value)
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return float(value) if value.is_finite() else None
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    # numpy / pandas scalars and arrays, without importing them
-    kind = type(value).__module__.split(".")[0]
-    if kind in ("numpy", "pandas"):
-        if str(value) in ("NaT", "<NA>", "nan"):
-            return None
-        if hasattr(value, "isoformat"):
-            return _iso(value.to_pydatetime()) if hasattr(value, "to_pydatetime") else value.isoformat()
-        if hasattr(value, "tolist"):
-            return to_jsonable(value.tolist())
-        if hasattr(value, "item"):
-            return to_jsonable(value.item())
+    for types, convert in _SCALARS:
+        if isinstance(value, types):
+            return convert(value)
+    if type(value).__module__.split(".")[0] in ("numpy", "pandas"):  # without importing them
+        return _from_numpy(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _datetime(value: datetime.datetime | datetime.date | datetime.time) -> str | None:
+    # pandas.NaT is a datetime subclass whose isoformat() is 'NaT'
+    return None if str(value) == "NaT" else _iso(value)
+
+
+#: Scalar types in the order they are tried (an int subclass before float, a datetime before its
+#: ``date`` base), each with its conversion.
+_SCALARS: tuple[tuple[type | tuple[type, ...], Any], ...] = (
+    (int, int),
+    (float, lambda v: v if math.isfinite(v) else None),
+    ((datetime.datetime, datetime.date, datetime.time), _datetime),
+    (datetime.timedelta, lambda v: v.total_seconds()),
+    (decimal.Decimal, lambda v: float(v) if v.is_finite() else None),
+    (uuid.UUID, lambda v: v.hex),
+    (PurePath, str),
+    (bytes, lambda v: v.decode("utf-8", "replace")),
+)
+
+
+def _from_numpy(value: Any) -> Any:
+    """numpy and pandas scalars and arrays: missing values become ``None``."""
+    if str(value) in ("NaT", "<NA>", "nan"):
+        return None
+    if hasattr(value, "isoformat"):
+        return _iso(value.to_pydatetime()) if hasattr(value, "to_pydatetime") else value.isoformat()
+    if hasattr(value, "tolist"):
+        return to_jsonable(value.tolist())
+    if hasattr(value, "item"):
+        return to_jsonable(value.item())
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

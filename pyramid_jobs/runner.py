@@ -1,7 +1,7 @@
 """Running one job: claim an attempt, build the processor's context, run it, record the outcome.
 
 Plain Python over the store and the processors, so it runs the same in a Celery worker, in the
-embedded worker and in tests. The Celery task in ``celery_app.py`` is a thin shell around
+embedded worker and in tests. The Celery task in ``tasks.py`` is a thin shell around
 :func:`run_job`, which answers an :class:`Outcome` the task acts on.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .context import JobContext
 from .errors import JobCancelled, JobTimeLimit, ProcessingError
 from .events import JobFinished
 from .jobjson import job_json
+from .limits import limits_for
 from .liveness import attempt_is_dead, this_worker
 from .processor import Processor
 from .renderers import dumps
@@ -164,7 +165,7 @@ def build_context(runtime: JobsRuntime, doc: dict, processor: Processor, attempt
         steps=processor.steps,
         filename=doc["filename"],
         options=doc.get("options") or {},
-        limits=settings.limits,
+        limits=limits_for(processor, settings.limits),
         sink=attempt.report,
         interval=settings.progress_interval,
         deadline=time.monotonic() + settings.time_limit,

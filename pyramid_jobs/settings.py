@@ -15,7 +15,7 @@ from typing import Any
 from pyramid.settings import asbool
 
 from .errors import ConfigurationError
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import Limits
 
 PREFIX = "jobs."
 
@@ -193,6 +193,7 @@ class JobsSettings:
     max_attempts: int = 3
     #: processor name -> queue its jobs are sent to (others go to the default queue)
     queues: dict = field(default_factory=dict)
+    #: the ``jobs.limit.*`` overrides; which names exist is up to the installed processors
     limits: Limits = field(default_factory=Limits)
     celery: dict = field(default_factory=dict)
 
@@ -269,8 +270,8 @@ def parse_settings(settings: Mapping[str, Any], *, here: str | None = None) -> J
             continue
         if name.startswith("limit."):
             limit = name[len("limit."):]
-            if limit not in DEFAULT_LIMITS:
-                raise ConfigurationError(key, raw, f"one of the limits {', '.join(sorted(DEFAULT_LIMITS))}")
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", limit):
+                raise ConfigurationError(key, raw, "a limit name such as jobs.limit.max_pages")
             try:
                 limits[limit] = parse_size(raw)
             except ValueError:

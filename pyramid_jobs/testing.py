@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .context import JobContext
-from .limits import Limits
+from .limits import Limits, limits_for
 from .processor import Processor
 from .renderers import to_jsonable
 
@@ -60,8 +60,7 @@ def run_processor(
         return cancel_after is not None and len(events) >= cancel_after
 
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="pyramid_jobs-"))
-    if limits is not None and not isinstance(limits, Limits):
-        limits = Limits(limits)
+    limits = limits_for(processor, limits)
     ctx = JobContext(
         path,
         out_dir=out,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import ContentMismatch, FileTooLarge
+from .i18n import Message
 from .processor import Processor
 
 CHUNK = 1024 * 1024
@@ -24,8 +25,10 @@ def human_size(n: float) -> str:
 
 
 def too_large(size: int | None, limit: int) -> FileTooLarge:
-    what = f"The file is {human_size(size)}" if size else "The file is too large"
-    return FileTooLarge(f"{what}; the limit is {human_size(limit)}.")
+    if size:
+        return FileTooLarge(Message("The file is ${size}; the limit is ${limit}.", size=human_size(size),
+                                    limit=human_size(limit)))
+    return FileTooLarge(Message("The file is too large; the limit is ${limit}.", limit=human_size(limit)))
 
 
 def save_upload(src: BinaryIO, dest: Path, limit: int) -> int:
@@ -60,9 +63,8 @@ def check_content(processor: Processor, path: Path, filename: str) -> None:
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     if not processor.sniff(head):
-        raise ContentMismatch(
-            f"The file {display_name(filename)!r} does not look like a {processor.name} file by its content."
-        )
+        raise ContentMismatch(Message("By its content, the file '${name}' is not in the ${format} format.",
+                                      name=display_name(filename), format=processor.name))
 
 
 def display_name(filename: str | None) -> str:

@@ -129,7 +129,7 @@ class WorkerProcess:
                  extra: tuple[str, ...] = ()):
         self.ini, self.log = ini, log
         self.name = name or f"w{uuid.uuid4().hex[:6]}"
-        cmd = [str(BIN / "celery"), "-A", "pyramid_jobs.celery_app", "worker", "--ini", str(ini),
+        cmd = [str(BIN / "celery"), "-A", "pyramid_jobs.celery_cli", "worker", "--ini", str(ini),
                "-c", str(concurrency), "-P", "prefork", "-n", f"{self.name}@%h", "--without-mingle",
                "--without-gossip", "--loglevel", "INFO", *extra]
         self.out = open(log, "ab")

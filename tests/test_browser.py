@@ -91,7 +91,6 @@ def test_progress_by_step_to_the_result(page, server, tmp_path):
         page.wait_for_timeout(100)
     assert any(50 < v < 100 for v in seen), f"the bar moves within the step: {sorted(seen)}"
     assert "tick" in page.text_content("#message")
-    shot(page, "screenshot-progress.png", tmp_path)
     page.wait_for_selector("#result-title", timeout=30_000)
     assert float(page.get_attribute("#bar", "value")) == 100
     assert page.text_content("#state") == "succeeded"

@@ -127,3 +127,15 @@ def test_the_sweep_has_a_queue_of_its_own(app):
     sweep_queue = conf.beat_schedule["pyramid_jobs-sweep"]["options"]["queue"]
     assert sweep_queue == app.env.sweep_queue != conf.task_default_queue
     assert {q.name for q in conf.task_queues} == {conf.task_default_queue, sweep_queue}
+
+
+def test_a_web_process_never_loads_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, subprocess_env
+
+    code = ("import sys; from tests.hostapp import main; "
+            f"main({{}}, **{settings_for(tmp_path)!r}); print('pyramid_jobs.celery_cli' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True)
+    assert out.stdout.split() == ["False"], out.stderr[-2000:]

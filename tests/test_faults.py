@@ -98,3 +98,18 @@ def test_worker_reconnects_after_redis_returns(tmp_path, redis_server, start_wor
     second = app.post("/jobs", upload_files=[("file", "b.txt", b"after")]).json
     wait_for(lambda: app.get(f"/jobs/{second['id']}").json["state"] == "succeeded", timeout=90,
              what="a job after Redis came back")
+
+
+def test_a_store_without_persistence_is_reported(tmp_path, redis_server, caplog):
+    import redis
+
+    url = f"redis://127.0.0.1:{redis_server.port}"
+    ini = write_ini(tmp_path, settings_for(tmp_path, **{"jobs.broker_url": f"{url}/0", "jobs.store_url": f"{url}/1"}))
+    app = webtest.TestApp(get_app(str(ini)))
+    assert app.get("/jobs/health").json["store_persistent"] is True  # this server writes an AOF
+    redis.Redis.from_url(url).config_set("appendonly", "no")  # and now neither AOF nor RDB
+    body = app.get("/jobs/health").json
+    assert body["store_persistent"] is False and "store_not_persistent" in [w["code"] for w in body["warnings"]]
+    with caplog.at_level("WARNING", logger="pyramid_jobs"):
+        get_app(str(ini))
+    assert "neither AOF nor RDB" in caplog.text

@@ -1,4 +1,4 @@
-"""The jobs WSGI application mounted under /jobs in Flask, Django and FastAPI apps: upload, run, result."""
+"""The jobs WSGI application mounted under /jobs in Flask, Django, FastAPI and Tornado apps: upload, run, result."""
 from __future__ import annotations
 
 import pytest
@@ -57,3 +57,45 @@ def test_fastapi(tmp_path):
             return res.json()
 
         roundtrip(post, lambda url: client.get(url).json(), app.state.jobs)
+
+
+def test_tornado(tmp_path):
+    pytest.importorskip("tornado")
+    import asyncio
+    import json
+    import threading
+    import urllib.request
+
+    from examples.tornado_app import make_app
+    from tests.conftest import free_port, post_file
+
+    app = make_app(settings_for(tmp_path))
+    port = free_port()
+    ready, loops = threading.Event(), []
+
+    def serve() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loops.append(loop)
+        app.listen(port, address="127.0.0.1")
+        loop.call_soon(ready.set)
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(url: str) -> dict:
+        with urllib.request.urlopen(base + url, timeout=10) as res:
+            return json.loads(res.read())
+
+    try:
+        with urllib.request.urlopen(base + "/", timeout=10) as res:
+            assert "Tornado" in res.read().decode()
+        roundtrip(lambda: post_file(base, "a.txt", b"hello tornado"), get, app.jobs)
+        with urllib.request.urlopen(base + "/jobs/ui", timeout=10) as res:
+            assert res.status == 200 and "Upload a file" in res.read().decode()
+    finally:
+        loops[0].call_soon_threadsafe(loops[0].stop)
+        thread.join(10)

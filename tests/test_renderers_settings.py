@@ -49,7 +49,6 @@ def test_sizes_and_durations():
         ("jobs.broker_url", "nope", "a broker URL"),
         ("jobs.worker_concurrency", "0", "a positive integer"),
         ("jobs.no_such_thing", "1", "one of the known settings"),
-        ("jobs.limit.max_pagez", "1", "one of the limits"),
     ],
 )
 def test_bad_setting_names_key_value_and_expectation(key, value, expected):

@@ -113,10 +113,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_with_sink(run_processor: Any, processor: Any, path: Path, options: dict, out: Path, sink: Any) -> Any:
     from ..context import JobContext
+    from ..limits import limits_for
     from ..renderers import to_jsonable
     from ..testing import ProcessorRun
 
-    ctx = JobContext(path, out_dir=out, steps=processor.steps, options=options, sink=sink, interval=0.1)
+    ctx = JobContext(path, out_dir=out, steps=processor.steps, options=options, sink=sink, interval=0.1,
+                     limits=limits_for(processor))
     result = processor.process(ctx)
     return ProcessorRun(result=to_jsonable(result), events=[ctx.progress.snapshot()], artifacts=ctx.artifacts,
                         out_dir=out)

@@ -249,13 +249,8 @@ class JobStore:
         full disk); the sweep sends it again. Out of attempts, it fails with ``error``. Answers the
         record, or None when this attempt no longer owns the job."""
         now = time.time() if now is None else now
-        owned = False
 
-        def fn(doc: dict) -> dict | None:
-            nonlocal owned
-            owned = doc["state"] == RUNNING and doc.get("attempt") == attempt
-            if not owned:
-                return None
+        def change(doc: dict) -> dict:
             if error is not None and max_attempts is not None and attempt >= max_attempts:
                 return _end(doc, FAILED, now, error=error)
             doc["worker"] = None
@@ -264,8 +259,7 @@ class JobStore:
             _transition(doc, QUEUED, now)
             return doc
 
-        doc = self._mutate(job_id, fn)
-        return doc if owned else None
+        return self._change_attempt(job_id, attempt, change)
 
     def report(self, job_id: str, attempt: int, progress: dict | None, *, now: float | None = None) -> bool:
         """Record progress (or just a heartbeat when ``progress`` is None) for the given attempt.
@@ -273,21 +267,16 @@ class JobStore:
         ``percent`` never goes down. Answers True when the job was cancelled; raises
         :class:`StaleAttempt` when this attempt no longer owns the job."""
         now = time.time() if now is None else now
-        stale = False
 
-        def fn(doc: dict) -> dict | None:
-            nonlocal stale
-            stale = doc["state"] != RUNNING or doc.get("attempt") != attempt
-            if stale:
-                return None
+        def change(doc: dict) -> dict:
             doc["heartbeat"] = now
             if progress is not None:
                 old = (doc.get("progress") or {}).get("percent") or 0.0
                 doc["progress"] = {**progress, "percent": max(old, progress.get("percent") or 0.0)}
             return doc
 
-        doc = self._mutate(job_id, fn)
-        if doc is None or stale:
+        doc = self._change_attempt(job_id, attempt, change)
+        if doc is None:
             raise StaleAttempt(job_id)
         return bool(doc.get("cancel_requested"))
 
@@ -300,13 +289,8 @@ class JobStore:
         if state not in ENDED:
             raise ValueError(f"a job ends in one of {ENDED}, not {state!r}")
         now = time.time() if now is None else now
-        won = False
 
-        def fn(doc: dict) -> dict | None:
-            nonlocal won
-            won = doc["state"] == RUNNING and doc.get("attempt") == attempt
-            if not won:
-                return None
+        def change(doc: dict) -> dict:
             doc["artifacts"] = list(artifacts or [])
             if progress is not None:
                 doc["progress"] = progress
@@ -314,8 +298,21 @@ class JobStore:
                 doc["progress"] = {**(doc.get("progress") or {}), "percent": 100.0}
             return _end(doc, state, now, error=error)
 
-        doc = self._mutate(job_id, fn, result=result if state == SUCCEEDED else None)
-        return doc if won else None
+        return self._change_attempt(job_id, attempt, change, result=result if state == SUCCEEDED else None)
+
+    def _change_attempt(self, job_id: str, attempt: int, change: Callable[[dict], dict],
+                        result: str | None = None) -> dict | None:
+        """Apply ``change`` only while ``attempt`` owns the job (it is running, and no later
+        attempt took it over); answers the new record, or None when the attempt lost the job."""
+        owned = False
+
+        def fn(doc: dict) -> dict | None:
+            nonlocal owned
+            owned = doc["state"] == RUNNING and doc.get("attempt") == attempt
+            return change(doc) if owned else None
+
+        doc = self._mutate(job_id, fn, result=result)
+        return doc if owned else None
 
     def cancel(self, job_id: str, *, now: float | None = None) -> dict | None:
         """Cancel a queued job at once; ask a running one to stop at its next progress call.

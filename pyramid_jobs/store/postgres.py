@@ -108,6 +108,25 @@ class PostgresStore(JobStore):
             return False
 
     @_guard
+    def touch(self, name: str, *, now: float | None = None) -> None:
+        self._conn().execute(
+            f"INSERT INTO {self.table}_marks (name, at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET at = %s",
+            (name, now := time.time() if now is None else now, now))
+
+    @_guard
+    def touched(self, name: str) -> float | None:
+        row = self._conn().execute(f"SELECT at FROM {self.table}_marks WHERE name = %s", (name,)).fetchone()
+        return row[0] if row else None
+
+    @_guard
+    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        row = self._conn().execute(
+            f"INSERT INTO {self.table}_marks (name, at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET at = %s "
+            f"WHERE {self.table}_marks.at <= %s RETURNING at", ("turn:" + name, now, now, now - every)).fetchone()
+        return row is not None
+
+    @_guard
     def all(self) -> Iterable[dict]:
         return [json.loads(r[0]) for r in self._conn().execute(f"SELECT doc FROM {self.table}")]
 
@@ -188,28 +207,6 @@ class PostgresStore(JobStore):
         rows = self._conn().execute(
             f"SELECT id FROM {self.table} WHERE state = ANY(%s) AND finished < %s", (list(ENDED), ts))
         return [r[0] for r in rows]
-
-    @_guard
-    def touch(self, name: str, *, now: float | None = None) -> None:
-        self._conn().execute(
-            f"INSERT INTO {self.table}_marks (name, at) VALUES (%s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET at = EXCLUDED.at",
-            (name, time.time() if now is None else now))
-
-    @_guard
-    def touched(self, name: str) -> float | None:
-        row = self._conn().execute(f"SELECT at FROM {self.table}_marks WHERE name = %s", (name,)).fetchone()
-        return row[0] if row else None
-
-    @_guard
-    def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        # one statement: the row lock makes concurrent callers queue, and only one sees its update apply
-        row = self._conn().execute(
-            f"INSERT INTO {self.table}_marks (name, at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-            f"SET at = EXCLUDED.at WHERE {self.table}_marks.at <= %s RETURNING at",
-            ("turn:" + name, now, now - every)).fetchone()
-        return row is not None
 
     def create_with(self, txn: Any, doc: dict, on_abort: Callable[[], None] = lambda: None) -> None:
         """Create ``doc`` as part of the host's transaction (``transaction.Transaction``, as

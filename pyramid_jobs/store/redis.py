@@ -37,6 +37,58 @@ def _guard(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+#: Compare and swap: set KEYS[1] to ARGV[2] if it still holds ARGV[1], then run the index
+#: commands that follow, each as a count of parts and the parts. Answers 1, or 0 on a conflict.
+_SWAP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+local i = 3
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+"""
+
+
+#: Take a turn: set KEYS[1] to ARGV[1] (now) unless it holds a time after ARGV[2] (now - every).
+_TURN = """
+local at = redis.call('GET', KEYS[1])
+if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+class _Ops:
+    """Records the index commands :meth:`RedisStore._index` gives a pipeline, for the swap script."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+
+    def _add(self, *parts: Any) -> None:
+        self.args += [len(parts), *parts]
+
+    def set(self, key: str, value: str) -> None:
+        self._add("SET", key, value)
+
+    def sadd(self, key: str, *members: str) -> None:
+        self._add("SADD", key, *members)
+
+    def srem(self, key: str, *members: str) -> None:
+        self._add("SREM", key, *members)
+
+    def zadd(self, key: str, mapping: dict) -> None:
+        self._add("ZADD", key, *(x for member, score in mapping.items() for x in (repr(float(score)), member)))
+
+    def zrem(self, key: str, *members: str) -> None:
+        self._add("ZREM", key, *members)
+
+    def hincrbyfloat(self, key: str, field: str, amount: float) -> None:
+        self._add("HINCRBYFLOAT", key, field, repr(float(amount)))
+
+
 class RedisStore(JobStore):
     def __init__(self, client: redis.Redis, prefix: str = "pyramid_jobs:"):
         self.r = client
@@ -46,6 +98,8 @@ class RedisStore(JobStore):
         self.k_ended = prefix + "ended"
         self.k_stats = prefix + "stats"
         self._counted = False
+        self._swap = client.register_script(_SWAP)
+        self._turn = client.register_script(_TURN)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -81,7 +135,8 @@ class RedisStore(JobStore):
 
     @_guard
     def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
-        return bool(self.r.set(f"{self.prefix}turn:{name}", "1", nx=True, px=max(int(every * 1000), 1)))
+        now = time.time() if now is None else now
+        return bool(self._turn(keys=[f"{self.prefix}turn:{name}"], args=[repr(now), repr(now - every)]))
 
     def persistent(self) -> bool:
         """AOF or RDB snapshots on: without either, a restart of Redis loses every job."""
@@ -184,30 +239,24 @@ class RedisStore(JobStore):
 
     @_guard
     def _mutate(self, job_id: str, fn: Mutation, result: str | None = None) -> dict | None:
+        """Read, change, then write only if the record is still what was read: one GET and one
+        script call (two round trips; WATCH/MULTI/EXEC takes three), retried on a conflict."""
         self._count_once()
         key = self._k(job_id)
-        with self.r.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.get(key)
-                    if raw is None:
-                        pipe.unwatch()
-                        return None
-                    old = json.loads(raw)
-                    new = fn(json.loads(raw))
-                    if new is None:
-                        pipe.unwatch()
-                        return old
-                    pipe.multi()
-                    pipe.set(key, json.dumps(new))
-                    if result is not None:
-                        pipe.set(self._kr(job_id), result)
-                    self._index(pipe, new, old)
-                    pipe.execute()
-                    return new
-                except redis.WatchError:
-                    continue
+        while True:
+            raw = self.r.get(key)
+            if raw is None:
+                return None
+            old = json.loads(raw)
+            new = fn(json.loads(raw))
+            if new is None:
+                return old
+            ops = _Ops()
+            if result is not None:
+                ops.set(self._kr(job_id), result)
+            self._index(ops, new, old)
+            if self._swap(keys=[key], args=[raw, json.dumps(new), *ops.args]):
+                return new
 
     @_guard
     def _load_result(self, job_id: str) -> str | None:

@@ -15,6 +15,7 @@ from ..context import check_artifact_name
 from ..csrf import csrf_field, same_origin
 from ..errors import BadRequest, Conflict, NotFound, UnsupportedType
 from ..form import FilePart, UploadForm, form_rules, is_out_of_space, out_of_space, read_form
+from ..i18n import Message
 from ..jobjson import job_json
 from ..options import parse_options, secret_names, validate_options
 from ..renderers import dumps
@@ -67,10 +68,10 @@ def load_job(request: Request) -> dict:
     """The job named in the URL, or 404 (also when it belongs to someone else)."""
     doc = env_of(request).store.get(request.matchdict["id"])
     if doc is None:
-        raise NotFound(f"There is no job {request.matchdict['id']}.")
+        raise NotFound(Message("There is no job ${id}.", id=request.matchdict["id"]))
     owner = visible_owner(request)
     if owner is not ANY and doc.get("owner") != owner:
-        raise NotFound(f"There is no job {request.matchdict['id']}.")
+        raise NotFound(Message("There is no job ${id}.", id=request.matchdict["id"]))
     return doc
 
 
@@ -102,7 +103,7 @@ def create_jobs(request: Request, *, single: bool,
         if check is not None:
             check(form)
         if not form.files:
-            raise BadRequest("Send the file as a multipart form field named 'file'.")
+            raise BadRequest(Message("Send the file as a multipart form field named 'file'."))
         raw_options = parse_options(form.fields.get("options"), s.max_options_size)
         name = (form.text("processor") or "").strip()
         planned = []
@@ -118,13 +119,13 @@ def _processor_for(env: JobsRuntime, name: str, filename: str) -> Any:
         processor = env.processors.get(name)
         if processor is None:
             installed = ", ".join(sorted(p.name for p in env.processors))
-            raise BadRequest(f"There is no processor {name[:100]!r}; installed: {installed}.")
+            raise BadRequest(Message("There is no processor '${name}'; installed: ${installed}.", name=name[:100],
+                                     installed=installed))
         return processor
     processor = env.processors.for_filename(filename)
     if processor is None:
-        raise UnsupportedType(
-            f"No processor takes {filename!r}. Accepted extensions: {', '.join(env.processors.extensions())}."
-        )
+        raise UnsupportedType(Message("No processor takes '${name}'. Accepted extensions: ${extensions}.",
+                                      name=filename, extensions=", ".join(env.processors.extensions())))
     return processor
 
 
@@ -217,7 +218,8 @@ def show_job(request: Request) -> Response:
 def show_result(request: Request) -> Response:
     doc = load_job(request)
     if doc["state"] != SUCCEEDED:
-        raise Conflict(f"The job is {doc['state']}: it has a result only once it succeeded.", code="not_succeeded")
+        raise Conflict(Message("The job is ${state}: it has a result only once it succeeded.", state=doc["state"]),
+                       code="not_succeeded")
     text = env_of(request).store.result(doc["id"]) or "{}"
     response = Response(body=text.encode("utf-8"), content_type="application/json", charset="utf-8")
     response.headers["Cache-Control"] = "private, max-age=0"
@@ -235,7 +237,7 @@ def download_artifact(request: Request) -> Response:
         raise NotFound("There is no such file.") from None
     entry = next((a for a in doc.get("artifacts") or [] if a["name"] == name), None)
     if entry is None or doc["state"] != SUCCEEDED:
-        raise NotFound(f"The job has no output file {name!r}.")
+        raise NotFound(Message("The job has no output file '${name}'.", name=name))
     path = env_of(request).files.artifact(doc, name)
     if not path.is_file():
         raise NotFound(f"The output file {name!r} is gone.")
@@ -249,7 +251,7 @@ def download_artifact(request: Request) -> Response:
 def cancel_job(request: Request) -> Response:
     doc = load_job(request)
     if doc["state"] in ENDED:
-        raise Conflict(f"The job already ended ({doc['state']}).", code="already_finished")
+        raise Conflict(Message("The job already ended (${state}).", state=doc["state"]), code="already_finished")
     doc = env_of(request).store.cancel(doc["id"]) or doc
     log.info("job %s: cancel requested (%s)", doc["id"], doc["state"])
     return json_response(request, job_json(doc, url_builder(request)), status=202)

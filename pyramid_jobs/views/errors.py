@@ -15,6 +15,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from ..errors import JobsError
+from ..i18n import Message, translate
 from ..renderers import dumps
 from ..store import StoreUnavailable
 
@@ -55,15 +56,17 @@ def error_response(request: Request, code: str, message: str, status: int) -> Re
 
 
 def jobs_error(exc: JobsError, request: Request) -> Response:
-    return error_response(request, exc.code, exc.message, exc.status)
+    """The code stays as it is (programs read it); the message is in the reader's language."""
+    return error_response(request, exc.code, translate(request, exc.message), exc.status)
 
 
 def not_found(exc: HTTPNotFound, request: Request) -> Response:
-    return error_response(request, "not_found", "There is nothing here: no such job, file or route.", 404)
+    return error_response(request, "not_found",
+                          translate(request, Message("There is nothing here: no such job, file or route.")), 404)
 
 
 def forbidden(exc: HTTPForbidden, request: Request) -> Response:
-    return error_response(request, "forbidden", "You are not allowed to do this.", 403)
+    return error_response(request, "forbidden", translate(request, Message("You are not allowed to do this.")), 403)
 
 
 def http_error(exc: HTTPException, request: Request) -> Response:
@@ -74,14 +77,16 @@ def http_error(exc: HTTPException, request: Request) -> Response:
 def unavailable(exc: Exception, request: Request) -> Response:
     log.warning("service unavailable: %s", exc)
     response = error_response(request, "unavailable",
-                              "The job service's store or broker does not answer; try again in a moment.", 503)
+                              translate(request, Message(
+                                  "The job service's store or broker does not answer; try again in a moment.")), 503)
     response.headers["Retry-After"] = "5"
     return response
 
 
 def internal(exc: Exception, request: Request) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return error_response(request, "internal_error", "Something went wrong on our side; it was logged.", 500)
+    return error_response(request, "internal_error",
+                          translate(request, Message("Something went wrong on our side; it was logged.")), 500)
 
 
 def includeme(config: Configurator) -> None:

@@ -12,15 +12,21 @@ another host; scripts, styles and the icon are served by the add-on from ``stati
 from __future__ import annotations
 
 import json
+import os
+import re
 from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.path import AssetResolver
 from pyramid.request import Request
+from pyramid.response import FileResponse
 
+from .. import humanize
 from ..csrf import check_form_token, csrf_field
 from ..errors import JobsError
+from ..i18n import gettext_for, locale_of, translate
 from ..jobjson import job_json
 from ..store import ENDED, SUCCEEDED
 from ..uploads import human_size
@@ -46,14 +52,56 @@ def _csrf_token(request: Request) -> str | None:
         return None
 
 
+#: strings the script shows, translated on the server and handed over in ``data-i18n``
+JS_MESSAGES = {
+    "no_file": "No file chosen",
+    "uploading": "Uploading…",
+    "upload": "Upload",
+    "sent": "${sent} of ${total} sent",
+    "processing": "Sent; the server is storing the files…",
+    "options_json": "Options must be a JSON object, such as {\"password\": \"…\"}.",
+    "too_large": "${name}: ${size} is over the ${limit} limit.",
+    "no_processor": "${name}: no processor takes this type of file.",
+    "choose": "Choose a file first.",
+    "refused": "refused",
+    "failed_upload": "The upload failed; check your connection and try again.",
+    "step": "Step ${step} of ${steps}: ${name}",
+    "of": "${current} of ${total}",
+    "waiting_worker": "Waiting for a worker…",
+    "ended": "The job ended: ${state}.",
+    "done": "done", "running": "running", "waiting": "waiting",
+    "progress_of": "progress of ${name}",
+    "no_jobs": "No jobs yet.",
+    "seconds_ago": "${n} s ago", "minutes_ago": "${n} min ago", "hours_ago": "${n} h ago", "days_ago": "${n} d ago",
+    "just_now": "just now",
+    "elapsed_s": "${s} s", "elapsed_m": "${m} min ${s} s",
+    "bytes": "bytes", "byte": "byte",
+    "File": "File", "Processor": "Processor", "State": "State", "Progress": "Progress", "Created": "Created",
+}
+STATE_NAMES = {"queued": "queued", "running": "running", "succeeded": "succeeded", "failed": "failed",
+               "cancelled": "cancelled"}
+TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false"}
+
+
 def _common(request: Request) -> dict:
     env = api.env_of(request)
+    gettext, ngettext = gettext_for(request)
+    js = {key: gettext(text) for key, text in JS_MESSAGES.items()}
+    js.update({f"state_{k}": gettext(v) for k, v in STATE_NAMES.items()})
     return {
         "prefix": request.route_path("pyramid_jobs.collection"),
         "static": lambda name: request.static_path(f"pyramid_jobs:static/{name}"),
         "csrf_token": _csrf_token(request),
         "max_upload_size": env.settings.max_upload_size,
         "max_upload_human": human_size(env.settings.max_upload_size),
+        "locale": locale_of(request).replace("_", "-"),
+        "_": gettext,
+        "_n": ngettext,
+        "js_messages": js,
+        "state_names": {k: gettext(v) for k, v in STATE_NAMES.items()},
+        "type_names": {k: gettext(v) for k, v in TYPE_NAMES.items()},
+        "extra_css": [],
+        "extra_js": [],
     }
 
 
@@ -65,10 +113,23 @@ PAGE_ERRORS = {
 }
 
 
+def _cursor(request: Request) -> str | None:
+    before = request.GET.get("before") or None
+    if before and len(before) == 32 and all(c in "0123456789abcdef" for c in before):
+        return before
+    return None
+
+
 def index(request: Request) -> dict:
     _secure(request)
     env = api.env_of(request)
-    docs, _ = env.store.list(owner=api.visible_owner(request), limit=20)
+    before = _cursor(request)
+    owner = api.visible_owner(request)
+    try:
+        docs, more = env.store.list(owner=owner, before=before, limit=20)
+    except KeyError:  # a cursor naming no job: start from the newest
+        before = None
+        docs, more = env.store.list(owner=owner, limit=20)
     url = api.url_builder(request)
     processors = env.processors.describe()
     return {
@@ -76,6 +137,8 @@ def index(request: Request) -> dict:
         "processors": processors,
         "extensions": env.processors.extensions(),
         "jobs": [job_json(d, url) for d in docs],
+        "before": before,
+        "next_cursor": docs[-1]["id"] if more and docs else None,
         "error": PAGE_ERRORS.get(request.GET.get("error", "")),
     }
 
@@ -89,7 +152,7 @@ def upload(request: Request) -> Any:
         request.response.status = exc.status
         _secure(request)
         data = index(request)
-        data["error"] = exc.message
+        data["error"] = translate(request, exc.message)
         request.override_renderer = "pyramid_jobs:templates/index.jinja2"
         return data
     if len(docs) == 1:
@@ -109,20 +172,45 @@ def job_page(request: Request) -> dict:
     if doc["state"] == SUCCEEDED:
         text = env.store.result(doc["id"])
         result = json.loads(text) if text else None
+    processor = env.processors.get(doc["processor"])
     return {
         **_common(request),
         "job": job,
         "result": result,
         "ended": doc["state"] in ENDED,
-        "result_template": f"pyramid_jobs:templates/results/{_result_template(doc['processor'])}.jinja2",
+        "steps": list(processor.steps) if processor else [],
+        "duration": humanize.between(doc.get("started_at") or doc.get("created_at"), doc.get("finished_at")),
+        "result_template": getattr(processor, "result_template", None) or GENERIC_RESULT,
+        "extra_css": _assets(request, processor, "stylesheets"),
+        "extra_js": _assets(request, processor, "scripts"),
     }
 
 
-KNOWN_RESULTS = {"txt", "pdf", "docx", "doc", "csv", "xlsx"}
+GENERIC_RESULT = "pyramid_jobs:templates/results/generic.jinja2"
 
 
-def _result_template(processor: str) -> str:
-    return processor if processor in KNOWN_RESULTS else "generic"
+def _assets(request: Request, processor: Any, kind: str) -> list[str]:
+    """URLs of the stylesheets or scripts a processor ships in its ``static`` folder."""
+    if processor is None or not getattr(processor, "static", None):
+        return []
+    return [request.route_path("pyramid_jobs.ui_asset", processor=processor.name, file=name)
+            for name in getattr(processor, kind, ()) or ()]
+
+
+def asset(request: Request) -> FileResponse:
+    """A file of a processor's ``static`` folder (its result page's CSS, scripts, images)."""
+    processor = api.env_of(request).processors.get(request.matchdict["processor"])
+    name = request.matchdict["file"]
+    if processor is None or not processor.static or not re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", name) \
+            or any(part.startswith(".") for part in name.split("/")):
+        raise HTTPNotFound()
+    folder = AssetResolver().resolve(processor.static).abspath()
+    path = os.path.realpath(os.path.join(folder, name))
+    if not path.startswith(os.path.realpath(folder) + os.sep) or not os.path.isfile(path):
+        raise HTTPNotFound()
+    response = FileResponse(path, request=request, cache_max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def cancel(request: Request) -> HTTPSeeOther:
@@ -137,8 +225,20 @@ def delete(request: Request) -> HTTPSeeOther:
     return HTTPSeeOther(location=request.route_path("pyramid_jobs.ui"))
 
 
+def _add_filters(config: Configurator) -> None:
+    """The ``jobs_*`` filters, added to the ``.jinja2`` environment once pyramid_jinja2 has built it."""
+
+    def register() -> None:
+        environment = config.get_jinja2_environment()
+        if environment is not None:
+            environment.filters.update(humanize.FILTERS)
+
+    config.action(("pyramid_jobs", "jinja2-filters"), register, order=999)
+
+
 def includeme(config: Configurator) -> None:
     config.include("pyramid_jinja2")
+    _add_filters(config)
     prefix = config.registry.jobs_settings.route_prefix
     config.add_static_view(f"{prefix}/static".lstrip("/"), "pyramid_jobs:static", cache_max_age=3600)
     config.add_route("pyramid_jobs.ui", f"{prefix}/ui")
@@ -146,6 +246,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("pyramid_jobs.ui_job", prefix + "/ui/{id:[0-9a-f]{32}}")
     config.add_route("pyramid_jobs.ui_cancel", prefix + "/ui/{id:[0-9a-f]{32}}/cancel")
     config.add_route("pyramid_jobs.ui_delete", prefix + "/ui/{id:[0-9a-f]{32}}/delete")
+    config.add_route("pyramid_jobs.ui_asset", prefix + "/ui/assets/{processor}/{file:.+}")
     settings = config.registry.jobs_settings
     view, submit = settings.permission_view, settings.permission_submit
     config.add_view(index, route_name="pyramid_jobs.ui", request_method="GET", permission=view,
@@ -157,3 +258,4 @@ def includeme(config: Configurator) -> None:
                     renderer="pyramid_jobs:templates/job.jinja2")
     config.add_view(cancel, route_name="pyramid_jobs.ui_cancel", request_method="POST", permission=submit)
     config.add_view(delete, route_name="pyramid_jobs.ui_delete", request_method="POST", permission=submit)
+    config.add_view(asset, route_name="pyramid_jobs.ui_asset", request_method="GET")
