@@ -75,6 +75,7 @@ testing = [
     "httpx>=0.27",
     "flower>=2.0",
     "tornado>=6.3",
+    "markitdown[docx]>=0.1",
 ]
 
 setup(

@@ -3,7 +3,7 @@
 Every measurement runs in a fresh subprocess started by a small launcher, so peak RSS is that run's
 alone (``bench.common.run_measured``).
 
-    python -m bench processors [--quick] [--format=pdf]
+    python -m bench processors [--quick] [--only=docx,pdf,...]
 """
 from __future__ import annotations
 

@@ -6,20 +6,18 @@ full tree of each), and its XML parser does not expand entities.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
 from .ooxml import open_ooxml
+from .words import count_words
 
-WORD = re.compile(r"\w+(?:['’-]\w+)*")
 TABLE_ROWS = 5
 MAX_TABLES = 50
 MAX_LINKS = 500
 MAX_COMMENTS = 500
-HEADING = re.compile(r"^heading\s*(\d)$", re.I)
 
 
 class DocxProcessor(Processor):
@@ -41,123 +39,144 @@ class DocxProcessor(Processor):
             with zf:
                 images = sum(1 for n in zf.namelist() if n.startswith("word/media/"))
             step.advance(message="checked the container")
-            doc = _open_document(ctx.path)
+            doc = _open_document(ctx)
             step.advance(message="parsed")
         return read_document(ctx, doc, images)
 
 
-def _open_document(path: Any) -> Any:
+def _open_document(ctx: Any) -> Any:
     import docx
-    from lxml.etree import LxmlError
 
     try:
-        return docx.Document(str(path))
-    except (KeyError, ValueError, LxmlError) as exc:
-        raise ProcessingError("corrupt_file", f"The Word document could not be read: it looks damaged "
-                                              f"({type(exc).__name__}: {str(exc)[:200]}).") from None
-    except Exception as exc:
-        raise ProcessingError("corrupt_file", f"The Word document could not be read ({type(exc).__name__}).") \
-            from None
+        return docx.Document(str(ctx.path))
+    except Exception as exc:  # python-docx and zipfile raise many kinds for one cause: a damaged file
+        ctx.log.warning("docx: unreadable package (job %s): %r", ctx.job_id, exc)
+        raise ProcessingError("corrupt_file", "The Word document is damaged (a part of it cannot be unpacked or "
+                                              "read); open it in Word, save it again and upload the new "
+                                              "file.") from None
 
 
 def read_document(ctx: Any, doc: Any, images: int) -> dict:
     """Walk the body in document order; shared with the doc processor for .doc files that are docx."""
-    from docx.table import Table
+    from . import markdown as md
+    from .wordml import Walker, notes
 
-    style_names = {s.style_id: s.name for s in doc.styles if getattr(s, "style_id", None)}
-    body = doc.element.body
+    walker = Walker(doc)
+    body = _plain_body(ctx, doc)
     total = len(body)
-    paragraphs = words = characters = empty = 0
+    counts = {"paragraphs": 0, "empty": 0, "tables": 0, "nested": 0, "words": 0, "characters": 0}
     outline: list[dict] = []
     tables: list[dict] = []
-    links: list[dict] = []
-    preview: list[str] = []
-    preview_left = ctx.limits.preview_chars
-    levels: dict[str, int | None] = {}
+    preview = Preview(ctx.limits.preview_chars)
     pending: list[str] = []
-    has_links = bool(body.xpath("./w:p/w:hyperlink"))  # one C-speed search instead of one per paragraph
-    with ctx.step("Extract text", total=total) as step, open(ctx.artifact("text.txt"), "w", encoding="utf-8") as out:
-        for n, block in enumerate(doc.iter_inner_content(), start=1):
-            if isinstance(block, Table):
-                rows = _table_rows(block)
-                tables_text = "\n".join("\t".join(r) for r in rows)
-                if len(tables) < MAX_TABLES:
-                    tables.append({"index": len(tables) + 1, "rows": len(block.rows), "columns": len(block.columns),
-                                   "first_rows": [r[:20] for r in rows[:TABLE_ROWS]]})
-                text = tables_text
-            else:
-                paragraphs += 1
-                text = paragraph_text(block._p)
-                if not text.strip():
-                    empty += 1
-                style_id = block._p.style
-                if style_id is not None:
-                    style = style_names.get(style_id, style_id)
-                    level = levels.get(style)
-                    if level is None and style not in levels:
-                        level = levels[style] = _heading_level(style)
-                    if level is not None and text.strip():
-                        outline.append({"level": level, "text": text.strip()[:500], "style": style})
-                if has_links and len(links) < MAX_LINKS and block._p.hyperlink_lst:
-                    for link in block.hyperlinks:
-                        links.append({"text": link.text[:500], "url": link.url or (f"#{link.fragment}"
-                                                                                   if link.fragment else None)})
-            characters += len(text)
-            pending.append(text)
-            if preview_left > 0 and text:
-                preview.append(text[:preview_left] + "\n")
-                preview_left -= len(preview[-1])
-            if len(pending) >= 500:  # words counted and text written in batches: one regex pass each
-                words += _flush(pending, out)
+    with ctx.step("Extract text", total=total) as step, \
+            open(ctx.artifact("text.txt"), "w", encoding="utf-8") as out, \
+            open(ctx.artifact("text.md"), "w", encoding="utf-8") as md_out:
+        previous_item = False
+        for n, block in enumerate(walker.blocks(body), start=1):
+            _count(block, counts, outline, tables)
+            if block.markdown:
+                md_out.write(("\n" if previous_item and block.list_item else "\n\n" if n > 1 else "") + block.markdown)
+                previous_item = block.list_item
+            pending.append(block.text)
+            preview.add(block.text)
+            if len(pending) >= 500:  # words counted and text written in batches
+                counts["words"] += _flush(pending, out)
                 step.advance(len(pending), message=f"block {n} of {total}")
                 pending.clear()
-        words += _flush(pending, out)
+        counts["words"] += _flush(pending, out)
+        headers, comments = _headers_footers(doc), _comments(doc)
+        parts = [{"part": "main", "label": "Main text", "characters": counts["characters"], "words": counts["words"]}]
+        for key, label, items in (
+                ("headers", "Headers and footers", [f"{h['kind'].capitalize()} (section {h['section']}): "
+                                                    f"{h['text']}" for h in headers]),
+                ("footnotes", "Footnotes", notes(doc, walker, "footnotes")),
+                ("endnotes", "Endnotes", notes(doc, walker, "endnotes")),
+                ("comments", "Comments", [c["text"] for c in comments])):
+            if items:  # each other story after a labelled line, as the doc processor writes them
+                out.write(f"\n--- {label} ---\n" + "\n".join(items) + "\n")
+                md_out.write(f"\n\n---\n\n## {label}\n\n" + "\n\n".join(md.escape(i) for i in items))
+                body_text = "\n".join(items)
+                parts.append({"part": key, "label": label, "characters": len(body_text),
+                              "words": count_words(body_text)})
+        md_out.write("\n")
 
     with ctx.step("Summarise", total=1) as step:
         with open(ctx.artifact("outline.json"), "w", encoding="utf-8") as f:
             json.dump(outline, f, ensure_ascii=False, indent=1)
         result = {
             "properties": _properties(doc),
-            "paragraphs": paragraphs,
-            "empty_paragraphs": empty,
-            "tables": len(doc.tables),
+            "paragraphs": counts["paragraphs"],
+            "empty_paragraphs": counts["empty"],
+            "tables": counts["tables"],
+            "nested_tables": counts["nested"],
             "images": images,
-            "words": words,
-            "characters": characters,
+            "words": sum(p["words"] for p in parts),
+            "characters": sum(p["characters"] for p in parts),
+            "parts": parts,
             "outline": outline[:500],
             "table_previews": tables,
-            "hyperlinks": links,
-            "comments": _comments(doc),
-            "headers_footers": _headers_footers(doc),
+            "hyperlinks": walker.links[:MAX_LINKS],
+            "comments": comments,
+            "headers_footers": headers,
             "sections": len(doc.sections),
-            "preview": "".join(preview).rstrip("\n"),
+            "preview": preview.text(),
         }
         step.advance()
     return result
 
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-T, TAB, BR, CR, PPR = W + "t", W + "tab", W + "br", W + "cr", W + "pPr"
-DEL = W + "del"
+def _plain_body(ctx: Any, doc: Any) -> Any:
+    """The body parsed again with plain lxml elements: python-docx's element classes make every
+    child access a Python-level lookup, which doubled the time of a walk over a large document."""
+    import zipfile
+
+    from lxml import etree
+
+    from .wordml import W
+
+    try:
+        with zipfile.ZipFile(ctx.path) as zf:
+            data = zf.read(str(doc.part.partname).lstrip("/"))
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        body = etree.fromstring(data, parser).find(W + "body")
+        if body is not None:
+            return body
+    except Exception as exc:  # python-docx read it; keep its tree rather than fail
+        ctx.log.info("docx: plain re-parse failed (job %s): %r", ctx.job_id, exc)
+    return doc.element.body
 
 
-def paragraph_text(p: Any) -> str:
-    """A paragraph's text in one C-level walk (python-docx runs an XPath query per paragraph and
-    per run). Reads runs wherever they sit (hyperlinks, fields, insertions), skips deletions and
-    the paragraph's properties, whose ``w:tab`` elements are tab stops, not tabs."""
-    out: list[str] = []
-    for child in p:
-        if child.tag == PPR or child.tag == DEL:
-            continue
-        for el in child.iter(T, TAB, BR, CR):
-            tag = el.tag
-            if tag == T:
-                out.append(el.text or "")
-            elif tag == TAB:
-                out.append("\t")
-            else:
-                out.append("\n")
-    return "".join(out)
+class Preview:
+    """The first characters of the text, for the result."""
+
+    def __init__(self, size: int):
+        self.left, self.parts = size, []
+
+    def add(self, text: str) -> None:
+        if self.left > 0 and text:
+            self.parts.append(text[: self.left] + "\n")
+            self.left -= len(self.parts[-1])
+
+    def text(self) -> str:
+        return "".join(self.parts).rstrip("\n")
+
+
+def _count(block: Any, counts: dict, outline: list[dict], tables: list[dict]) -> None:
+    counts["characters"] += len(block.text)
+    if block.kind == "table":
+        counts["tables"] += 1
+        counts["nested"] += block.nested_tables
+        if len(tables) < MAX_TABLES:
+            tables.append({"index": counts["tables"], "rows": len(block.rows),
+                           "columns": max((len(r) for r in block.rows), default=0),
+                           "first_rows": [r[:20] for r in block.rows[:TABLE_ROWS]]})
+        return
+    counts["paragraphs"] += 1
+    if not block.text.strip():
+        counts["empty"] += 1
+    if block.heading is not None:
+        outline.append({"level": block.heading, "text": block.text.strip()[:500], "style": block.style})
 
 
 def _flush(texts: list[str], out: Any) -> int:
@@ -165,25 +184,7 @@ def _flush(texts: list[str], out: Any) -> int:
         return 0
     joined = "\n".join(texts) + "\n"
     out.write(joined)
-    return len(WORD.findall(joined))
-
-
-def _heading_level(style: str) -> int | None:
-    if style.lower() == "title":
-        return 0
-    m = HEADING.match(style.strip())
-    return int(m.group(1)) if m else None
-
-
-def _table_rows(table: Any) -> list[list[str]]:
-    rows = []
-    for tr in table._tbl.tr_lst:
-        cells = []
-        for tc in tr.tc_lst:
-            cells.append(" ".join("".join(t.text or "" for t in p.iter(
-                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t")) for p in tc.p_lst))
-        rows.append(cells)
-    return rows
+    return count_words(joined)
 
 
 def _properties(doc: Any) -> dict:

@@ -22,9 +22,9 @@ def check_zip(path: str | Path, limits: Mapping[str, int]) -> zipfile.ZipFile:
     """
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError):
         raise ProcessingError("corrupt_file", "The file is not a readable zip container: it is damaged or "
-                                              "truncated.") from exc
+                                              "incomplete.") from None
     try:
         infos = zf.infolist()
         if len(infos) > limits["max_zip_entries"]:

@@ -82,7 +82,9 @@ def test_cancel_and_delete_from_the_page(app):
 def test_results_drawn_per_processor(app, corpus):
     expectations = {"csv_iris.csv": ["Columns", "sepal_length", "float"], "pdf_outline.pdf": ["Characters per page",
                     "<svg", "Outline"], "docx_paragraphs_tables.docx": ["Table 1"], "xlsx_merge_cells.xlsx":
-                    ["Merged ranges"], "doc_poi_SampleDoc.doc": ["Nick Burch"]}
+                    ["Merged ranges"], "doc_poi_SampleDoc.doc": ["Nick Burch"],
+                    "doc_poi_test_fields.doc": ["Parts", "Header text boxes", "Footnote with field: Fridrich Strba"],
+                    "docx_poi_footnotes.docx": ["Parts", "Footnotes"]}
     for name, needles in expectations.items():
         job = app.post("/jobs", upload_files=[("file", name, (corpus / name).read_bytes())]).json
         run_job(job["id"], app.env)
