@@ -71,6 +71,7 @@ class Hog(Processor):
     name = "hog"
     extensions = (".hog",)
     steps = ("Eat",)
+    options = (Option("mb", int, default=4000, help="megabytes to allocate"),)
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Eat"):
@@ -100,6 +101,7 @@ class Fill(Processor):
     name = "fill"
     extensions = (".fill",)
     steps = ("Write",)
+    options = (Option("mb", int, default=1, help="megabytes to write"),)
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Write"), open(ctx.artifact("fill.bin"), "wb") as out:
