@@ -20,6 +20,7 @@ from .liveness import attempt_is_dead
 from .runner import NOTHING_TO_DO, Outcome, run_job
 from .runtime import JobsRuntime
 from .store import FAILED, RUNNING
+from .store.sqlite import FORK_LOCK
 
 log = logging.getLogger("pyramid_jobs.isolation")
 
@@ -77,7 +78,8 @@ def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:
         parent, child = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=(job_id, runtime, child), name=f"job-{job_id[:8]}",
                                   daemon=True)
-        process.start()
+        with FORK_LOCK:  # no thread is inside SQLite while the child is made
+            process.start()
         child.close()
         got = parent.poll(runtime.settings.hard_time_limit)
         message = _receive(parent) if got else None
