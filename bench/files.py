@@ -41,17 +41,7 @@ def pdf_file(path: Path, pages: int) -> Path:
                        b"/Resources << /Font << /F1 3 0 R >> >> >>" % len(objects))
         kids.append(b"%d 0 R" % len(objects))
     objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % pages
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
+    return write_pdf(path, objects, b"%PDF-1.7\n")
 
 
 XLSX_PARTS = {
@@ -224,7 +214,12 @@ def book_pdf(path: Path, pages: int = 117) -> Path:
     objects[6] = b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>" % (first, len(objects), len(chapters))
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R /Outlines 7 0 R >>"
     objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % pages
-    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    return write_pdf(path, objects, b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+
+
+def write_pdf(path: Path, objects: list[bytes], header: bytes) -> Path:
+    """Objects numbered from 1 (1 is the catalog), their cross-reference table and trailer."""
+    out = bytearray(header)
     offsets = []
     for i, body in enumerate(objects, start=1):
         offsets.append(len(out))

@@ -23,8 +23,8 @@ def always_veto(request, response) -> bool:
     return True
 
 
-def make_app(tmp_path, doom: bool):
-    settings = settings_for(tmp_path)
+def make_app(tmp_path, doom: bool, store_url: str | None = None):
+    settings = settings_for(tmp_path, **({"jobs.store_url": store_url} if store_url else {}))
     if doom:
         settings["tm.commit_veto"] = "tests.test_transactions.always_veto"
     with Configurator(settings=settings) as config:
@@ -47,27 +47,17 @@ def test_not_published_when_the_transaction_aborts(tmp_path):
     assert app.get(f"/jobs/{job['id']}").json["state"] == "queued"
 
 
-def make_postgres_app(tmp_path, store_url: str, doom: bool):
-    settings = settings_for(tmp_path, **{"jobs.store_url": store_url})
-    if doom:
-        settings["tm.commit_veto"] = "tests.test_transactions.always_veto"
-    with Configurator(settings=settings) as config:
-        config.include("pyramid_tm")
-        config.include("pyramid_jobs")
-    return webtest.TestApp(config.make_wsgi_app())
-
-
 @pytest.mark.postgres
 def test_postgres_record_commits_with_the_host_transaction(tmp_path, postgres_url, postgres_table):
     import psycopg
 
     url = f"{postgres_url}?table={postgres_table}"
-    ok = make_postgres_app(tmp_path / "ok", url, doom=False)
+    ok = make_app(tmp_path / "ok", doom=False, store_url=url)
     kept = ok.post("/jobs", upload_files=[("file", "a.txt", b"x")], status=202).json
     assert ok.get(f"/jobs/{kept['id']}").json["state"] == "queued"
     assert broker_messages(tmp_path / "ok") == 1
 
-    vetoed = make_postgres_app(tmp_path / "veto", url, doom=True)
+    vetoed = make_app(tmp_path / "veto", doom=True, store_url=url)
     gone = vetoed.post("/jobs", upload_files=[("file", "b.txt", b"y")], status=202).json
     # the host's transaction aborted: no record, no message, no upload left behind
     vetoed.get(f"/jobs/{gone['id']}", status=404)
