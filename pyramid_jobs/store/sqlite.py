@@ -50,6 +50,16 @@ T = TypeVar("T")
 FORK_LOCK = threading.RLock()
 
 
+def _fresh_lock_in_child() -> None:
+    """The child of a fork inherits the lock held by the thread that forked: it gets its own, or its
+    other threads (the heartbeat) would wait on it for ever."""
+    global FORK_LOCK
+    FORK_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
 def _forksafe(method: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(method)
     def wrapper(*args: Any, **kw: Any) -> T:
