@@ -8,6 +8,7 @@ killed at the same hard time limit; a child that dies is an attempt whose worker
 from __future__ import annotations
 
 import ctypes
+import importlib
 import logging
 import multiprocessing
 import resource
@@ -68,6 +69,23 @@ def _child(job_id: str, runtime: JobsRuntime, conn: Any) -> None:
         conn.send(("outcome", outcome))
     finally:
         conn.close()
+
+
+#: Libraries the built-in processors import when they run. A child forked while a web thread of
+#: its parent was half-way through importing one of them would wait for that module's import
+#: lock for ever, so the embedded default (its web process is also its worker) imports them once
+#: at start. Production web processes (no embedded worker) never import them.
+READERS = ("charset_normalizer", "numpy", "pandas", "pypdf", "pypdfium2", "python_calamine", "lxml.etree", "docx",
+           "olefile", "PIL.Image", "jieba", "tesserocr")
+
+
+def preload_readers() -> None:
+    """Import :data:`READERS` that are installed (see there why)."""
+    for name in READERS:
+        try:
+            importlib.import_module(name)
+        except Exception:  # not installed, or a broken optional library: its processor will say so
+            log.debug("preload: %s not importable", name)
 
 
 def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:

