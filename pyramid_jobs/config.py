@@ -119,10 +119,8 @@ def add_jobs_processor(config: Configurator, processor: Processor | str, plugin:
 
 
 def _start_embedded_worker(event: ApplicationCreated) -> None:
-    from .isolation import preload_readers
     from .worker import EmbeddedWorker
 
-    preload_readers()
     runtime = get_runtime(event.app.registry)
     worker = EmbeddedWorker(runtime)
     runtime.embedded_worker = worker

@@ -8,7 +8,6 @@ killed at the same hard time limit; a child that dies is an attempt whose worker
 from __future__ import annotations
 
 import ctypes
-import importlib
 import logging
 import multiprocessing
 import resource
@@ -21,7 +20,6 @@ from .liveness import attempt_is_dead
 from .runner import NOTHING_TO_DO, Outcome, run_job
 from .runtime import JobsRuntime
 from .store import FAILED, RUNNING
-from .store.sqlite import FORK_LOCK
 
 log = logging.getLogger("pyramid_jobs.isolation")
 
@@ -71,23 +69,6 @@ def _child(job_id: str, runtime: JobsRuntime, conn: Any) -> None:
         conn.close()
 
 
-#: Libraries the built-in processors import when they run. A child forked while a web thread of
-#: its parent was half-way through importing one of them would wait for that module's import
-#: lock for ever, so the embedded default (its web process is also its worker) imports them once
-#: at start. Production web processes (no embedded worker) never import them.
-READERS = ("charset_normalizer", "numpy", "pandas", "pypdf", "pypdfium2", "python_calamine", "lxml.etree", "docx",
-           "olefile", "PIL.Image", "jieba", "tesserocr")
-
-
-def preload_readers() -> None:
-    """Import :data:`READERS` that are installed (see there why)."""
-    for name in READERS:
-        try:
-            importlib.import_module(name)
-        except Exception:  # not installed, or a broken optional library: its processor will say so
-            log.debug("preload: %s not importable", name)
-
-
 def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:
     """Run the job in a forked child process; a child that dies (killed, out of memory in C code)
     leaves a dead attempt, which is claimed again until ``jobs.max_attempts``."""
@@ -96,8 +77,7 @@ def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:
         parent, child = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=(job_id, runtime, child), name=f"job-{job_id[:8]}",
                                   daemon=True)
-        with FORK_LOCK:  # no thread is inside SQLite while the child is made
-            process.start()
+        process.start()
         child.close()
         got = parent.poll(runtime.settings.hard_time_limit)
         message = _receive(parent) if got else None

@@ -5,14 +5,13 @@ IMMEDIATE`` transaction, so concurrent workers on the same file never lose a wri
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from .base import ACTIVE, ENDED, JobStore, Mutation, stat_changes
 from .sql import page_query
@@ -42,33 +41,6 @@ STATS_VERSION = 1
 _ADD = "INSERT INTO stats (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value"
 
 
-T = TypeVar("T")
-
-#: Held around every use of SQLite in this process, and by :func:`pyramid_jobs.isolation.run_in_child`
-#: while it forks: SQLite keeps per-process lock bookkeeping, and a child forked while another
-#: thread was inside a transaction inherits locks nobody will release ("database is locked").
-FORK_LOCK = threading.RLock()
-
-
-def _fresh_lock_in_child() -> None:
-    """The child of a fork inherits the lock held by the thread that forked: it gets its own, or its
-    other threads (the heartbeat) would wait on it for ever."""
-    global FORK_LOCK
-    FORK_LOCK = threading.RLock()
-
-
-os.register_at_fork(after_in_child=_fresh_lock_in_child)
-
-
-def _forksafe(method: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kw: Any) -> T:
-        with FORK_LOCK:
-            return method(*args, **kw)
-
-    return wrapper
-
-
 class SQLiteStore(JobStore):
     def __init__(self, path: str):
         self.path = path
@@ -93,14 +65,12 @@ class SQLiteStore(JobStore):
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
-    @_forksafe
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
 
-    @_forksafe
     def ping(self) -> bool:
         try:
             self._conn().execute("SELECT 1").fetchone()
@@ -108,17 +78,14 @@ class SQLiteStore(JobStore):
         except sqlite3.Error:
             return False
 
-    @_forksafe
     def touch(self, name: str, *, now: float | None = None) -> None:
         self._conn().execute("INSERT OR REPLACE INTO marks (name, at) VALUES (?, ?)",
                              (name, time.time() if now is None else now))
 
-    @_forksafe
     def touched(self, name: str) -> float | None:
         row = self._conn().execute("SELECT at FROM marks WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
-    @_forksafe
     def take_turn(self, name: str, every: float, *, now: float | None = None) -> bool:
         now = time.time() if now is None else now
         conn = self._conn()
@@ -134,15 +101,13 @@ class SQLiteStore(JobStore):
             raise
         return taken
 
-    @_forksafe
     def all(self) -> Iterable[dict]:
-        return [json.loads(raw) for (raw,) in self._conn().execute("SELECT doc FROM jobs")]
+        for (raw,) in self._conn().execute("SELECT doc FROM jobs"):
+            yield json.loads(raw)
 
-    @_forksafe
     def stats(self) -> dict[str, float]:
         return {k: v for k, v in self._conn().execute("SELECT key, value FROM stats") if k != "version"}
 
-    @_forksafe
     def _count_once(self) -> None:
         """A file written before the stats table existed: count its records once."""
         conn = self._conn()
@@ -162,7 +127,6 @@ class SQLiteStore(JobStore):
         if changes:
             conn.executemany(_ADD, list(changes.items()))
 
-    @_forksafe
     def _insert(self, doc: dict) -> None:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
@@ -177,12 +141,10 @@ class SQLiteStore(JobStore):
             conn.execute("ROLLBACK")
             raise
 
-    @_forksafe
     def _load(self, job_id: str) -> dict | None:
         row = self._conn().execute("SELECT doc FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    @_forksafe
     def _mutate(self, job_id: str, fn: Mutation, result: str | None = None) -> dict | None:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
@@ -207,12 +169,10 @@ class SQLiteStore(JobStore):
             conn.execute("ROLLBACK")
             raise
 
-    @_forksafe
     def _load_result(self, job_id: str) -> str | None:
         row = self._conn().execute("SELECT result FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return row[0] if row else None
 
-    @_forksafe
     def _remove(self, job_id: str) -> bool:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
@@ -227,23 +187,19 @@ class SQLiteStore(JobStore):
             raise
         return row is not None
 
-    @_forksafe
     def _oldest_created(self, state: str) -> float | None:
         row = self._conn().execute("SELECT MIN(created) FROM jobs WHERE state = ?", (state,)).fetchone()
         return row[0] if row else None
 
-    @_forksafe
     def _page(self, state: str | None, owner: Any, before: dict | None, limit: int) -> list[dict]:
         sql, args = page_query("jobs", state, owner, before, limit)
         return [json.loads(r[0]) for r in self._conn().execute(sql, args)]
 
-    @_forksafe
     def _active(self) -> Iterable[dict]:
         marks = ",".join("?" * len(ACTIVE))
         rows = self._conn().execute(f"SELECT doc FROM jobs WHERE state IN ({marks})", ACTIVE).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    @_forksafe
     def _ended_before(self, ts: float) -> Iterable[str]:
         marks = ",".join("?" * len(ENDED))
         rows = self._conn().execute(
