@@ -14,6 +14,7 @@ import datetime
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ PREVIEW_COLUMNS = 30
 PREVIEW_CELL = 200
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+NEEDS_QUOTES = re.compile('[,"\r\n]')
 FORMULA_START = re.compile("^[" + re.escape("".join(FORMULA_PREFIXES)) + "]", re.M)
 
 
@@ -124,29 +126,42 @@ def _iso_duration(text: str) -> object:
     return -value if sign else value
 
 
-def _convert(values: tuple) -> tuple[list | tuple, pd.Series]:
-    """One column of a batch: (its cells for the CSV, a series typed for the statistics).
+def _convert(values: tuple) -> tuple[list | tuple, pd.Series, str]:
+    """One column of a batch: (its cells for the CSV, a series typed for the statistics, its kind:
+    ``number``, ``text`` (every cell a str) or ``mixed``).
 
     Decided per column, in C where the column is of one kind (most are), cell by cell otherwise."""
     kind = pd.api.types.infer_dtype(values, skipna=False)
     if kind in ("floating", "integer"):
         arr = np.array(values, dtype=np.float64)
-        return _numbers_for_csv(values, arr), pd.Series(arr)
+        return _numbers_for_csv(values, arr), pd.Series(arr), "number"
     if kind == "string":
         series = pd.Series(values, dtype=object)
         if "" in values:
             series = series.where(series != "", None)
         if FORMULA_START.search("\n".join(values)):
-            return csv_row(values), series
-        return values, series
+            return csv_row(values), series, "text"
+        return values, series, "text"
     if kind in ("date", "datetime"):
         try:
-            return _dates(values, kind)
+            return *_dates(values, kind), "text"
         except (ValueError, OverflowError):  # out of pandas' range: cell by cell
-            return csv_row(values), _column(values)
+            return csv_row(values), _column(values), "mixed"
     if kind == "boolean":
-        return ["TRUE" if v else "FALSE" for v in values], pd.Series(values, dtype=bool)
-    return csv_row(values), _column(values)
+        return ["TRUE" if v else "FALSE" for v in values], pd.Series(values, dtype=bool), "text"
+    return csv_row(values), _column(values), "mixed"
+
+
+def csv_text(cells: list | tuple, kind: str) -> list | tuple | None:
+    """The cells as ``csv.writer`` writes them, when none needs quoting (then a batch is written with
+    one join, twice as fast as the writer); None when some cell needs the writer."""
+    if kind == "number":
+        return list(map(str, cells))  # str(float) is repr, as the writer writes floats
+    if kind == "mixed":
+        cells = [v if (t := type(v)) is str else str(v) if t is int or t is float else None for v in cells]
+        if None in cells:
+            return None
+    return None if NEEDS_QUOTES.search("\x00".join(cells)) else cells
 
 
 def _column(values: Iterable) -> pd.Series:
@@ -186,7 +201,8 @@ class SheetData:
 
 
 class SheetReader:
-    """Reads one calamine sheet to ``out`` (a CSV file) with statistics and a preview."""
+    """Reads one calamine sheet to ``out`` (a CSV file) with statistics and a preview, a batch of
+    rows at a time: rows are turned into columns once and every decision is made per column."""
 
     def __init__(self, sheet: Any, errors: dict[int, dict[int, str]] | None = None, iso_durations: bool = False):
         start = sheet.start
@@ -197,51 +213,89 @@ class SheetReader:
         self.iso_durations = iso_durations  # ods: durations arrive as ISO 8601 text
         self.data = SheetData(columns=self.width)
         self.stats: TableStats | None = None
-        self.batch: list[list] = []
-        self.empty_rows: list[int] = []  # positions in the batch of empty rows between data rows
-        self.batch_errors: list[tuple[int, dict[int, str]]] = []
         self.writer: Any = None
+        self.out: Any = None
+        self.pending = 0  # empty rows not written yet: only written if data follows
 
     def read(self, out: Any, progress: Callable[[int], None]) -> SheetData:
-        self.writer = writer = csv.writer(out)
-        data, errors, pad, width = self.data, self.errors, [""] * self.pad, self.width
-        batch = self.batch
-        pending = 0  # empty rows not written yet: only written if data follows
-        for r, row in enumerate(self.sheet.iter_rows()):
-            if pad:
-                row = pad + row
-            errs = errors.get(r) if errors else None
-            if row.count("") == width and not errs:
-                pending += 1
-                continue
-            if pending:
-                if self.stats is None:
-                    writer.writerows([[]] * pending)  # above the first row with data
-                else:
-                    self.empty_rows.extend(range(len(batch), len(batch) + pending))
-                    batch.extend([[""] * width] * pending)
-                data.rows += pending
-                pending = 0
-            data.rows += 1
-            if errs:
-                data.error_cells += len(errs)
-            if len(data.preview) < PREVIEW_ROWS:
-                data.preview.append(self._preview(row, errs))
-            if self.stats is None:
-                self._start_stats(row)
-                if data.header:
-                    writer.writerow(_with_errors(csv_row(row), errs))
-                    continue
-            if errs:
-                self.batch_errors.append((len(batch), errs))
-            batch.append(row)
-            if len(batch) >= BATCH:
-                self._flush()
-                progress(data.rows)
-        self._flush()
-        data.summaries = self.stats.summaries() if self.stats else []
-        progress(data.rows)
-        return data
+        self.out = out
+        self.writer = csv.writer(out)
+        rows = iter(self.sheet.iter_rows())
+        offset = 0
+        while batch := list(islice(rows, BATCH)):
+            self._batch(batch, offset)
+            offset += len(batch)
+            progress(self.data.rows)
+        self.data.summaries = self.stats.summaries() if self.stats else []
+        progress(self.data.rows)
+        return self.data
+
+    def _batch(self, batch: list[list], offset: int) -> None:
+        n, data = len(batch), self.data
+        columns = list(zip(*batch, strict=True))
+        if self.pad:
+            columns = [("",) * n] * self.pad + columns
+        errors = {i - offset: e for i in range(offset, offset + n) if (e := self.errors.get(i))} if self.errors else {}
+        filled = _filled(columns, n, errors)
+        if filled is None:
+            first, last = 0, n - 1
+        elif filled.any():
+            where = np.flatnonzero(filled)
+            first, last = int(where[0]), int(where[-1])
+        else:
+            self.pending += n
+            return
+        if self.pending + first:  # empty rows above this data: blank lines, as in the sheet
+            self.writer.writerows([()] * (self.pending + first))
+            data.rows += self.pending + first
+        self.pending = n - 1 - last
+        data.rows += last - first + 1
+        data.error_cells += sum(len(e) for e in errors.values())
+        if len(data.preview) < PREVIEW_ROWS:
+            for i in range(first, last + 1):
+                if filled is None or filled[i]:
+                    data.preview.append(self._preview(batch[i], errors.get(i)))
+                    if len(data.preview) >= PREVIEW_ROWS:
+                        break
+        if self.stats is None:
+            head = [""] * self.pad + batch[first] if self.pad else batch[first]
+            self._start_stats(head)
+            if data.header:
+                self.writer.writerow(_with_errors(csv_row(head), errors.get(first)))
+                first += 1
+        if first <= last:
+            self._write(columns, first, last, filled, errors)
+
+    def _write(self, columns: list[tuple], first: int, last: int, filled: np.ndarray | None,
+               errors: dict[int, dict[int, str]]) -> None:
+        """Rows ``first..last`` of the batch: cells for the CSV and series for the statistics together."""
+        assert self.stats is not None
+        whole = first == 0 and last == len(columns[0]) - 1
+        keep = None if filled is None else filled[first:last + 1]
+        if keep is not None and keep.all():
+            keep = None
+        out_columns, texts = [], []
+        for stats, values in zip(self.stats.columns, columns, strict=False):
+            values = values if whole else values[first:last + 1]
+            cells, series, kind = _convert(iso_durations(values) if self.iso_durations else values)
+            out_columns.append(cells)
+            if texts is not None:
+                texts = None if (text := csv_text(cells, kind)) is None else texts + [text]
+            stats.feed(series[keep] if keep is not None else series)
+        self.stats.rows += last - first + 1 if keep is None else int(keep.sum())
+        plain = texts is not None and len(texts) > 1 and not any(
+            NEEDS_QUOTES.search(t) for e in errors.values() for t in e.values())
+        rows = list(zip(*(texts if plain else out_columns), strict=True))
+        if keep is not None:
+            for i in np.flatnonzero(~keep).tolist():
+                rows[i] = ()
+        for i, errs in errors.items():
+            if first <= i <= last:
+                rows[i - first] = _with_errors(list(rows[i - first]), errs)
+        if plain:  # a one-cell row is the writer's (it quotes an empty one)
+            self.out.write("\r\n".join(map(",".join, rows)) + "\r\n")
+        else:
+            self.writer.writerows(rows)
 
     def _start_stats(self, first: list) -> None:
         """The first row with data is the header when all its cells are non-blank text."""
@@ -251,37 +305,27 @@ class SheetReader:
         names = [str(v) if header and v != "" else f"column_{i + 1}" for i, v in enumerate(first)]
         self.stats = TableStats(names)
 
-    def _flush(self) -> None:
-        """The batch column by column: cells for the CSV and series for the statistics together."""
-        batch = self.batch
-        if not batch or self.stats is None:
-            return
-        out_columns, keep = [], None
-        if self.empty_rows:
-            keep = np.ones(len(batch), dtype=bool)
-            keep[self.empty_rows] = False
-        for stats, values in zip(self.stats.columns, zip(*batch, strict=True), strict=False):
-            cells, series = _convert(iso_durations(values) if self.iso_durations else values)
-            out_columns.append(cells)
-            stats.feed(series[keep] if keep is not None else series)
-        rows = list(zip(*out_columns, strict=True))
-        for i in self.empty_rows:
-            rows[i] = ()
-        for i, errs in self.batch_errors:
-            rows[i] = _with_errors(list(rows[i]), errs)
-        self.writer.writerows(rows)
-        self.stats.rows += len(batch) - len(self.empty_rows)
-        batch.clear()
-        self.empty_rows.clear()
-        self.batch_errors.clear()
-
     def _preview(self, row: list, errs: dict[int, str] | None) -> list:
+        row = [""] * self.pad + list(row) if self.pad else row
         row = list(iso_durations(tuple(row))) if self.iso_durations else row
         cells = [display(v) for v in row[:PREVIEW_COLUMNS]]
         for c, text in (errs or {}).items():
             if c < len(cells):
                 cells[c] = text
         return [str(v)[:PREVIEW_CELL] for v in cells]
+
+
+def _filled(columns: list[tuple], n: int, errors: dict[int, dict[int, str]]) -> np.ndarray | None:
+    """Which rows of the batch hold something (None: all of them, the common case, decided by
+    one column with no empty cell). Error cells arrive empty but count as filled."""
+    if any("" not in col for col in columns):
+        return None
+    filled = np.zeros(n, dtype=bool)
+    for col in columns:
+        filled |= np.array(col, dtype=object) != ""
+    if errors:
+        filled[list(errors)] = True
+    return filled
 
 
 def sheet_markdown(name: str, kind: str, data: SheetData | None) -> str:

@@ -17,6 +17,7 @@ cells without a reference or with other attribute orders take a slower exact pat
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import zipfile
@@ -38,13 +39,18 @@ DEFAULT_MAX_CHARS = 256 * 1024 * 1024
 KINDS = {"worksheet": "worksheet", "chartsheet": "chart", "dialogsheet": "dialog", "xlMacrosheet": "macro",
          "xlIntlMacrosheet": "macro"}
 ROOT = re.compile(rb"<(\w+:)?(?:worksheet|chartsheet|dialogsheet|macrosheet)\b")
-LETTERS = re.compile(rb"([A-Z]{1,3})(\d{1,7})")
-ERROR_CELL = rb'<%sc\b([^>]*?)\bt="e"[^>]*>(.*?)</%sc>'
-ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
-REF = re.compile(rb'\br="([A-Z]{1,3})(\d{1,7})"')
-SHARED_REF = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>\s*(\d+)\s*<')
-# the exact path: every row and cell tag, any attribute order, references optional
-TOKENS = rb'<%s(row|c)\b([^>]*?)(/?)>|</%srow>'
+# a cell reference as calamine reads it: letters of either case, any number of digits (leading zeros too)
+LETTERS = re.compile(rb"([A-Z]+)(\d+)")
+DIGITS = re.compile(rb"\d+")
+ERROR_CELL = re.compile(rb"""<((?:[\w.-]+:)?)c\b([^>]*?)\st\s*=\s*["']e["'][^>]*>(.*?)</\1c>""", re.S)
+ERROR_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
+CELL_R = re.compile(rb"""\sr\s*=\s*(["'])([A-Za-z]{1,7})(\d{1,18})\1""")
+ROW_R = re.compile(rb"""\sr\s*=\s*(["'])(\d{1,18})\1""")
+SHARED_REF = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:[\w.-]+:)?v>\s*(\d+)\s*<""")
+# the exact path: every row and cell tag, whatever its prefix (calamine matches local names), any
+# attribute order and quoting, references optional
+TOKENS = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*?)(/?)>")
+GALLOP = 16  # wider rows found in one block before it is walked row by row
 
 
 @dataclass
@@ -77,7 +83,7 @@ class WorkbookInfo:
 
 def col_index(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n
 
@@ -172,12 +178,9 @@ class _SheetScanner:
         self.p = p
         self.row_end = b"</" + p + b"row>"
         self.cell_ref = b"<" + p + b'c r="'
-        self.cell_any = (b"<" + p + b"c ", b"<" + p + b"c>")
         self.formula_any = b"<" + p + b"f"
         self.formula = (b"<" + p + b"f>", b"<" + p + b"f ")
         self.merge = b"<" + p + b"mergeCell "
-        self.errors_re = re.compile(ERROR_CELL % (p, p), re.S)
-        self.tokens = re.compile(TOKENS % (p, p))
         self.row = 0  # exact path: the current row and column
         self.col = 0
         self.exact = False  # walk every tag (set for a second pass over a sheet whose cells are out of order)
@@ -185,73 +188,91 @@ class _SheetScanner:
         self.suspect = False
 
     def feed(self, data: bytes) -> None:
-        """Five C-speed passes over the block, plus a short loop per row (blocks end after a row)."""
+        """Three C-speed passes and one search over the block; Python loops only where it is unusual."""
         info = self.info
         if data.count(self.formula_any):
             info.formulas += sum(data.count(t) for t in self.formula)
         if not data.endswith(b"row>"):  # merged ranges follow the rows: only the last block has them
             info.merges += data.count(self.merge)
-        if b't="e"' in data:
+        if b'"e"' in data or (b"'" in data and b"'e'" in data):
             self._errors(data)
-        cells = sum(data.count(t) for t in self.cell_any)
-        info.cells += cells  # an upper bound on shared-string references
-        if self.exact or cells != data.count(self.cell_ref):
-            self._exact(data)  # some cell has no reference first: walk every tag
-        else:
-            self._fast(data)
-            self.suspect = self.suspect or self._beyond(data)
+        if self.exact or not self._fast(data):
+            self._exact(data)  # a cell with no reference first, another prefix or quoting: every tag
 
-    def _beyond(self, data: bytes) -> bool:
-        """Whether a cell holding a value lies past the extent ``_fast`` found (it looks at the last
-        cell of each row, which is the farthest only when cells and rows are in order)."""
+    def _fast(self, data: bytes) -> bool:
+        """The extent from references alone, when every cell is written ``<c r="A1"`` (False when
+        one is not). The last cell holding a value gives the block's last row (rows come in order:
+        a cell below it marks the sheet ``suspect``); wider rows are found by searching for cells
+        past the width known so far."""
         info = self.info
-        if not info.rows:
-            return self.cell_ref in data
-        # two simple searches (a literal prefix, then a test or two per cell) find candidates fast;
-        # only then is a candidate checked for holding a value (not a styled empty cell)
-        cell = b"<" + self.p + b'c r="'
-        columns = cell + b"(?:" + _letters_above(info.columns) + rb")\d"
-        rows = cell + rb"[A-Z]{1,3}(?:" + _rows_above(info.rows) + b")"
-        if not (re.search(columns, data) or re.search(rows, data)):
-            return False
-        valued = rb"[^>]*(?<!/)>"
-        return bool(re.search(columns + rb'\d*"' + valued, data) or re.search(rows + valued, data))
+        if b":" in data and data.count(b":c") != (data.count(self.cell_ref) if self.p else 0):
+            return False  # cells under another prefix
+        if self.p and (b"<c " in data or b"<c>" in data):
+            return False  # cells in the default namespace beside prefixed ones
+        ref = self.cell_ref
+        rows, columns = info.rows, info.columns
+        k = len(data)
+        while (k := data.rfind(ref, 0, k)) >= 0:
+            gt = data.find(b">", k)
+            if gt > 0 and data[gt - 1] != 47:  # not self-closing ("/"): it holds something
+                m = LETTERS.match(data, k + len(ref))
+                if m:
+                    rows = max(rows, int(m.group(2)))
+                    columns = max(columns, col_index(m.group(1)))
+                break
+        pos, gallop = 0, GALLOP
+        while m := _unusual(self.p, columns, rows).search(data, pos):
+            if m.group(1) is None and m.group(3) is None:
+                return False  # not written <c r="A1"
+            if m.group(3) is not None:
+                self.suspect = True  # rows out of order: the sheet is walked again, every tag
+                break
+            columns, rows, pos = col_index(m.group(1)), max(rows, int(m.group(2))), m.start() + 1
+            gallop -= 1
+            if not gallop:  # ragged rows: each row's last cell
+                rows, columns = self._per_row(data, rows, columns)
+                break
+        info.rows, info.columns = rows, columns
+        info.cells += data.count(ref)
+        last_row = data.rfind(b"<" + self.p + b'row r="')
+        m = DIGITS.match(data, last_row + len(self.p) + 8) if last_row >= 0 else None
+        self.row, self.col = (int(m.group()) if m else rows), 0  # where an exact walk would go on from
+        return True
 
-    def _fast(self, data: bytes) -> None:
-        """Per row, the last cell holding a value gives the row and the row's width."""
-        info = self.info
+    def _per_row(self, data: bytes, rows: int, columns: int) -> tuple[int, int]:
         pos = 0
         ref, end_tag = self.cell_ref, self.row_end
         while (end := data.find(end_tag, pos)) >= 0:
             k = data.rfind(ref, pos, end)
             while k >= 0:
                 gt = data.find(b">", k, end)
-                if gt > 0 and data[gt - 1] != 47:  # not self-closing ("/"): it holds something
+                if gt > 0 and data[gt - 1] != 47:
                     m = LETTERS.match(data, k + len(ref))
                     if m:
-                        info.rows = max(info.rows, int(m.group(2)))
-                        info.columns = max(info.columns, col_index(m.group(1)))
+                        rows = max(rows, int(m.group(2)))
+                        columns = max(columns, col_index(m.group(1)))
                     break
                 k = data.rfind(ref, pos, k)
             pos = end + len(end_tag)
+        return rows, columns
 
     def _exact(self, data: bytes) -> None:
-        """Any attribute order, implicit positions: each row and cell tag in turn (slow, exact)."""
+        """Any attribute order, quoting and prefix, implicit positions: each row and cell tag in turn
+        (slow, exact)."""
         info = self.info
         self.walked = True
-        for m in self.tokens.finditer(data):
-            kind = m.group(1)
-            if kind is None:  # </row>
-                continue
-            ref = REF.search(m.group(2))
+        for m in TOKENS.finditer(data):
+            kind, attrs = m.group(1), m.group(2)
             if kind == b"row":
-                r = re.search(rb'\br="(\d{1,7})"', m.group(2))
-                self.row = int(r.group(1)) if r else self.row + 1
+                r = ROW_R.search(attrs)
+                self.row = int(r.group(2)) if r else self.row + 1
                 self.col = 0
                 continue
+            info.cells += 1
+            ref = CELL_R.search(attrs)
             if ref:
-                self.col = col_index(ref.group(1))
-                self.row = int(ref.group(2))
+                self.col = col_index(ref.group(2))
+                self.row = int(ref.group(3))
             else:
                 self.col += 1
             if not m.group(3):  # an open tag, not self-closing: the cell holds something
@@ -259,12 +280,22 @@ class _SheetScanner:
                 info.columns = max(info.columns, self.col)
 
     def _errors(self, data: bytes) -> None:
-        for m in self.errors_re.finditer(data):
-            ref = REF.search(m.group(1))
-            value = ERROR_VALUE.search(m.group(2))
+        for m in ERROR_CELL.finditer(data):
+            ref = CELL_R.search(m.group(2))
+            value = ERROR_VALUE.search(m.group(3))
             if ref and value:
-                row, col = int(ref.group(2)) - 1, col_index(ref.group(1)) - 1
+                row, col = int(ref.group(3)) - 1, col_index(ref.group(2)) - 1
                 self.info.errors.setdefault(row, {})[col] = value.group(1).decode("utf-8", "replace")[:32]
+
+
+@functools.lru_cache(maxsize=256)
+def _unusual(prefix: bytes, columns: int, rows: int) -> re.Pattern:
+    """One search for what the fast path cannot take as it is: a cell not written ``<c r="A1"``
+    (no group), a cell holding a value past ``columns`` (groups 1 and 2: its letters and row), or
+    one holding a value below ``row_bound(rows)`` (group 3)."""
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?:(?=[\s/>])(?! r="[A-Z])'
+                      + rb'| r="(' + _letters_above(columns) + rb')(\d+)"[^>]*(?<!/)>'
+                      + rb'| r="[A-Z]+(' + _rows_above(max(rows, 1)) + rb')[^>]*(?<!/)>)')
 
 
 def _letters_above(col: int) -> bytes:
@@ -272,7 +303,7 @@ def _letters_above(col: int) -> bytes:
     from .sheets import column_letters
 
     letters = column_letters(max(col, 1))
-    alts = [b"[A-Z]{%d,3}" % (len(letters) + 1)] if len(letters) < 3 else []
+    alts = [b"[A-Z]{%d,}" % (len(letters) + 1)]
     for i, ch in enumerate(letters):
         if ch != "Z":
             alts.append(letters[:i].encode() + b"[%s-Z]" % chr(ord(ch) + 1).encode()
@@ -347,7 +378,7 @@ def _shared_string_lengths(zf: zipfile.ZipFile) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     starts: list[int] = []
     offset = 0
-    si = re.compile(rb"<(?:\w+:)?si[ >/]")
+    si = re.compile(rb"<(?:[\w.-]+:)?si[\s>/]")
     for data in _blocks(zf, name, b">"):
         starts.extend(m.start() + offset for m in si.finditer(data))
         offset += len(data)

@@ -256,7 +256,8 @@ def test_cells_without_references(tmp_path):
     assert run.result["sheets"][0]["columns"] == 3
 
 
-def test_shared_strings_bomb_fails_fast(tmp_path):
+@pytest.mark.parametrize("shared_attr", ['t="s"', "t='s'", 't = "s"'])
+def test_shared_strings_bomb_fails_fast(tmp_path, shared_attr):
     """A 300 kB shared string referenced by 4,000 cells is 1.2 GB of text: refused before it is expanded
     (calamine copies the string into every cell), although each zip part is within the ratio limit."""
     import random
@@ -264,7 +265,7 @@ def test_shared_strings_bomb_fails_fast(tmp_path):
     text = "".join(random.Random(1).choices("abcdefghijklmnopqrstuvwxyz", k=300_000))
 
     def bomb(refs: int):
-        cells = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(1, refs + 1))
+        cells = "".join(f'<row r="{r}"><c r="A{r}" {shared_attr}><v>0</v></c></row>' for r in range(1, refs + 1))
         return hand_workbook(tmp_path / f"bomb{refs}.xlsx", f"<sheetData>{cells}</sheetData>", shared=[text])
 
     started = time.monotonic()
@@ -527,3 +528,61 @@ def test_cells_out_of_order_read_right(tmp_path):
     run = run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
     assert (run.result["sheets"][0]["rows"], run.result["sheets"][0]["columns"]) == (3, 3)
     assert read_csv(run) == [["1", "", "3"], ["4", "", ""], ["", "5", ""]]
+
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@pytest.mark.parametrize("cell", [
+    """<c r='XFD1048576'><v>1</v></c>""",  # XML allows either quote
+    '<c r="xfd1048576"><v>1</v></c>',  # calamine reads lower-case references
+    '<c r = "XFD1048576"><v>1</v></c>',
+    '<c\tr="XFD1048576"><v>1</v></c>',
+    '<c s="0" r="XFD1048576"><v>1</v></c>',
+    '<c r="XFD0001048576"><v>1</v></c>',  # leading zeros
+    f'<y:c xmlns:y="{MAIN_NS}" r="XFD1048576"><v>1</v></y:c>',  # the main namespace under another prefix
+    '<y:c xmlns:y="urn:other" r="XFD1048576"><v>1</v></y:c>',  # calamine matches local names only
+])
+def test_references_written_otherwise_are_measured(tmp_path, cell):
+    """Every way calamine accepts to write a far reference is measured before calamine allocates
+    the 1M x 16k grid it asks for (the process would abort)."""
+    sheet_xml = f'<sheetData><row r="1"><c r="A1"><v>2</v></c>{cell}</row></sheetData>'
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
+    assert info.value.code == "too_large"
+    assert "has cells in 16,384 columns" in info.value.message  # the scan's words, before calamine
+
+
+def test_a_sheet_starting_at_c3_keeps_its_place(tmp_path):
+    """Rows above and columns left of the data stay blank in the CSV, the header row included, and an
+    error cell lands in its own column."""
+    sheet_xml = ('<sheetData><row r="3"><c r="C3" t="inlineStr"><is><t>a</t></is></c><c r="D3" t="inlineStr">'
+                 '<is><t>b</t></is></c></row><row r="4"><c r="C4"><v>1</v></c><c r="D4" t="e"><v>#DIV/0!</v></c>'
+                 '</row><row r="6"><c r="C6"><v>2</v></c><c r="D6"><v>3</v></c></row><row r="9"><c r="C9" s="0"/>'
+                 '</row></sheetData>')
+    run = run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
+    sheet = run.result["sheets"][0]
+    assert read_csv(run) == [[], [], ["", "", "a", "b"], ["", "", "1", "#DIV/0!"], [], ["", "", "2", "3"]]
+    assert (sheet["rows"], sheet["columns"], sheet["header"], sheet["error_cells"]) == (6, 4, True, 1)
+    names = [c["name"] for c in sheet["column_summaries"]]
+    assert names == ["column_1", "column_2", "a", "b"]
+
+
+@pytest.mark.parametrize("rows", [3, 25_000])  # one batch, and several (the second is written by join)
+def test_csv_is_what_the_csv_module_writes(tmp_path, rows):
+    """Batches whose cells need no quoting are written with one join; the bytes must be the csv
+    module's, whatever mix of text, numbers and quoting each batch holds."""
+    cells, expected = {}, []
+    texts = ["plain", "a,b", 'say "hi"', "two\nlines", "=1+1", "中文", " padded "]
+    for r in range(1, rows + 1):
+        text = texts[r % len(texts)] if r % 1000 == 7 or rows < 10 else f"row {r}"
+        number = r * 0.5
+        cells[f"A{r}"], cells[f"B{r}"], cells[f"C{r}"] = text, number, r
+        shown = "'" + text if text.startswith("=") else text
+        expected.append([shown, str(int(number)) if number.is_integer() else str(number), str(r)])
+    sheet_xml = rows_xml(cells).replace("<t>", '<t xml:space="preserve">')
+    run = run_processor(P, hand_workbook(tmp_path / "w.xlsx", sheet_xml))
+    want = tmp_path / "want.csv"
+    with open(want, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(expected)
+    assert run.artifacts[run.result["sheets"][0]["csv"]].read_bytes() == want.read_bytes()
