@@ -243,8 +243,9 @@ def has_groff() -> bool:
     return shutil.which("groff") is not None and shutil.which("gropdf") is not None
 
 
-def write_pdf(path: Path, objects: list[bytes], header: bytes) -> Path:
-    """Objects numbered from 1 (1 is the catalog), their cross-reference table and trailer."""
+def pdf_bytes(objects: list[bytes], header: bytes = b"%PDF-1.7\n") -> bytes:
+    """Objects numbered from 1 (1 is the catalog), their cross-reference table and trailer: the one
+    hand-written PDF serializer, shared with the tests that need to control every byte."""
     out = bytearray(header)
     offsets = []
     for i, body in enumerate(objects, start=1):
@@ -254,7 +255,11 @@ def write_pdf(path: Path, objects: list[bytes], header: bytes) -> Path:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    return bytes(out)
+
+
+def write_pdf(path: Path, objects: list[bytes], header: bytes) -> Path:
+    path.write_bytes(pdf_bytes(objects, header))
     return path
 
 

@@ -9,6 +9,7 @@ import zlib
 
 import pytest
 
+from bench.files import pdf_bytes
 from processors.pdf import PdfProcessor, pages_without_text
 from pyramid_jobs import ProcessingError
 from pyramid_jobs.testing import run_processor
@@ -33,16 +34,7 @@ def make_pdf(pages: list[bytes], *, extra_objects: list[bytes] | None = None, co
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(kids)
     objects += extra_objects or []
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_bytes(objects)
 
 
 def text_page(text: str) -> bytes:
