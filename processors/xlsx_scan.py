@@ -44,8 +44,9 @@ LETTERS = re.compile(rb"([A-Z]+)(\d+)")
 DIGITS = re.compile(rb"\d+")
 ERROR_CELL = re.compile(rb"""<((?:[\w.-]+:)?)c\b([^>]*?)\st\s*=\s*["']e["'][^>]*>(.*?)</\1c>""", re.S)
 ERROR_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
-CELL_R = re.compile(rb"""\sr\s*=\s*(["'])([A-Za-z]{1,7})(\d{1,18})\1""")
-ROW_R = re.compile(rb"""\sr\s*=\s*(["'])(\d{1,18})\1""")
+# an attribute r after a space or, as calamine also accepts, right after the previous value's quote
+CELL_R = re.compile(rb"""[\s"']r\s*=\s*(["'])([A-Za-z]{1,7})(\d{1,18})\1""")
+ROW_R = re.compile(rb"""[\s"']r\s*=\s*(["'])(\d{1,18})\1""")
 SHARED_REF = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:[\w.-]+:)?v>\s*(\d+)\s*<""")
 # the exact path: every row and cell tag, whatever its prefix (calamine matches local names), any
 # attribute order and quoting, references optional
@@ -269,15 +270,14 @@ class _SheetScanner:
                 self.col = 0
                 continue
             info.cells += 1
-            ref = CELL_R.search(attrs)
-            if ref:
-                self.col = col_index(ref.group(2))
-                self.row = int(ref.group(3))
+            refs = CELL_R.findall(attrs)
+            if refs:  # calamine takes the last of repeated r attributes; the extent counts every one
+                self.col, self.row = col_index(refs[-1][1]), int(refs[-1][2])
             else:
                 self.col += 1
             if not m.group(3):  # an open tag, not self-closing: the cell holds something
-                info.rows = max(info.rows, self.row)
-                info.columns = max(info.columns, self.col)
+                info.rows = max([info.rows, self.row] + [int(r[2]) for r in refs])
+                info.columns = max([info.columns, self.col] + [col_index(r[1]) for r in refs])
 
     def _errors(self, data: bytes) -> None:
         for m in ERROR_CELL.finditer(data):
@@ -291,11 +291,15 @@ class _SheetScanner:
 @functools.lru_cache(maxsize=256)
 def _unusual(prefix: bytes, columns: int, rows: int) -> re.Pattern:
     """One search for what the fast path cannot take as it is: a cell not written ``<c r="A1"``
-    (no group), a cell holding a value past ``columns`` (groups 1 and 2: its letters and row), or
-    one holding a value below ``row_bound(rows)`` (group 3)."""
+    or with a second ``r`` (calamine takes the last; no group), a cell holding a value past
+    ``columns`` (groups 1 and 2: its letters and row), or one holding a value below
+    ``row_bound(rows)`` (group 3). Possessive repeats and a digit-count look-ahead keep it near
+    one test per cell."""
+    digits = len(str(max(rows, 1)))
     return re.compile(b"<" + re.escape(prefix) + rb'c(?:(?=[\s/>])(?! r="[A-Z])'
                       + rb'| r="(' + _letters_above(columns) + rb')(\d+)"[^>]*(?<!/)>'
-                      + rb'| r="[A-Z]+(' + _rows_above(max(rows, 1)) + rb')[^>]*(?<!/)>)')
+                      + rb'| r="[A-Z]++(?=\d{%d})(' % digits + _rows_above(max(rows, 1)) + rb')[^>]*(?<!/)>'
+                      + rb"""| r="[^"]*+"[^>r]*+(?:r(?![\s=])[^>r]*+)*+r\s*=)""")
 
 
 def _letters_above(col: int) -> bytes:

@@ -542,6 +542,9 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     '<c r="XFD0001048576"><v>1</v></c>',  # leading zeros
     f'<y:c xmlns:y="{MAIN_NS}" r="XFD1048576"><v>1</v></y:c>',  # the main namespace under another prefix
     '<y:c xmlns:y="urn:other" r="XFD1048576"><v>1</v></y:c>',  # calamine matches local names only
+    '<c r="B1" r="XFD1048576"><v>1</v></c>',  # a repeated attribute: calamine takes the last
+    '<c r="B1" s="0" r = "XFD1048576"><v>1</v></c>',
+    '<c s="0"r="XFD1048576"><v>1</v></c>',  # no space between attributes
 ])
 def test_references_written_otherwise_are_measured(tmp_path, cell):
     """Every way calamine accepts to write a far reference is measured before calamine allocates
