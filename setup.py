@@ -48,6 +48,7 @@ requires = [
     "tqdm>=4.66",
     "prometheus_client>=0.20",
     "multipart>=1.2",
+    "markdown-it-py>=3.0",  # the job page's preview of text.md, rendered on the server
     # Pyramid 2.1 imports pkg_resources (asset specs, static views); setuptools 80.9 and later warn
     # about it on every start of pserve, celery and pjobs, and 82 removes it. 80.8 is the last that
     # ships it without the warning.

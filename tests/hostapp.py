@@ -110,6 +110,19 @@ class Fill(Processor):
         return {"pid": os.getpid()}
 
 
+class Notes(Processor):
+    """Hands the uploaded Markdown back as ``text.md`` untouched, as a careless plugin might."""
+
+    name = "notes"
+    extensions = (".notes",)
+    steps = ("Copy",)
+
+    def process(self, ctx: Any) -> dict:
+        with ctx.step("Copy"):
+            ctx.artifact("text.md").write_bytes(open(ctx.path, "rb").read())
+        return {}
+
+
 def main(global_config: dict, **settings: Any) -> Any:
     settings.setdefault("here", global_config.get("here"))
     with Configurator(settings=settings) as config:
@@ -120,4 +133,5 @@ def main(global_config: dict, **settings: Any) -> Any:
         config.add_jobs_processor("tests.hostapp.Hog")  # a dotted name works too
         config.add_jobs_processor(Suicide())
         config.add_jobs_processor(Fill())
+        config.add_jobs_processor(Notes())
     return config.make_wsgi_app()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 HEAVY = ("pandas", "numpy", "pypdf", "pypdfium2", "lxml", "openpyxl", "docx", "olefile", "python_calamine",
-         "jieba", "PIL", "tesserocr", "charset_normalizer")
+         "jieba", "PIL", "tesserocr", "charset_normalizer", "markdown_it")
 
 # plain WebOb requests: WebTest itself would import lxml and charset_normalizer (through bs4)
 CODE = """

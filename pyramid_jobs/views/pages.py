@@ -28,6 +28,7 @@ from ..csrf import check_form_token, csrf_field
 from ..errors import JobsError
 from ..i18n import gettext_for, locale_of, translate
 from ..jobjson import job_json
+from ..preview import PREVIEW_BYTES, PREVIEW_NAME, markdown_preview
 from ..store import ENDED, SUCCEEDED
 from ..uploads import human_size
 from . import api
@@ -168,15 +169,20 @@ def job_page(request: Request) -> dict:
         raise HTTPNotFound() from None
     env = api.env_of(request)
     job = job_json(doc, api.url_builder(request))
-    result = None
+    result = preview = None
     if doc["state"] == SUCCEEDED:
         text = env.store.result(doc["id"])
         result = json.loads(text) if text else None
+        if any(a["name"] == PREVIEW_NAME for a in doc.get("artifacts") or []):
+            preview = markdown_preview(env.files.artifact(doc, PREVIEW_NAME))
     processor = env.processors.get(doc["processor"])
     return {
         **_common(request),
         "job": job,
         "result": result,
+        "preview": preview,
+        "preview_name": PREVIEW_NAME,
+        "preview_limit": human_size(PREVIEW_BYTES),
         "ended": doc["state"] in ENDED,
         "steps": list(processor.steps) if processor else [],
         "duration": humanize.between(doc.get("started_at") or doc.get("created_at"), doc.get("finished_at")),
