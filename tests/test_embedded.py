@@ -24,9 +24,7 @@ def test_jobs_survive_a_pserve_restart(serve):
     base = serve()
     running = post_file(base, "a.slow", b"x", {"ticks": 40, "tick": 0.1})
     queued = post_file(base, "b.slow", b"x", {"ticks": 2, "tick": 0.01})
-    # a job child whose first claim fails (SQLite "database is locked" after a fork, seen under load) is
-    # sent again by the sweep once the job has been queued for jobs.queued_grace: no job is lost
-    wait_for(lambda: get_json(f"{base}/jobs/{running['id']}")["state"] == "running", timeout=120, what="start")
+    wait_for(lambda: get_json(f"{base}/jobs/{running['id']}")["state"] == "running", timeout=30, what="start")
     serve.running[-1].kill(signal.SIGKILL)
     serve()
     for job in (running, queued):
