@@ -123,9 +123,14 @@ class Child:
         self._report: tuple | None = None
         self._gone = False
 
+    @property
+    def ended(self) -> bool:
+        """Whether the child ended (its exit code is known), or the server died (then it is None)."""
+        return self._gone
+
     def report(self, timeout: float) -> tuple | None:
         """The child's report (``("outcome", Outcome)`` or ``("error", repr)``), or None when it
-        ended without one or ``timeout`` seconds passed first (then :attr:`exitcode` is None)."""
+        ended without one or ``timeout`` seconds passed first (then it has not :attr:`ended`)."""
         self._read(timeout, lambda: self._report is not None)
         return self._report
 

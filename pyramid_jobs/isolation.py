@@ -78,9 +78,9 @@ def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:
         child = forks.fork(job_id)
         try:
             message = child.report(runtime.settings.hard_time_limit)
-            overran = message is None and child.exitcode is None
+            overran = message is None and not child.ended
             child.join(1 if message is not None else 0)
-            if child.exitcode is None:
+            if not child.ended:
                 child.kill()
         finally:
             child.close()
