@@ -1,15 +1,15 @@
 """The embedded worker's fork server: one single-threaded process that forks each job's child.
 
 A child forked from the web process itself would copy a process of many threads, and with it
-every lock another thread held at that instant (SQLite's and the sqlite3 module's, an import
-lock, the logging lock) with nobody left to release it: its first claim met "database is
-locked", or it hung. The fork server is forked once, when the application is created, before the
+every lock another thread held at that instant (SQLite's bookkeeping of a transaction, a module's
+import lock, a library's own locks) with nobody left to release it: its first claim met
+"database is locked", or it hung. The fork server is forked once, when the application is created, before the
 embedded worker, the web server or a heartbeat start any thread and with no SQLite connection
 open; it then only waits on sockets and forks, so every job child is a copy of that quiet process
 (the whole runtime, host processors and subscribers included) and inherits no half-held lock.
 
-Each job has a socket pair of its own (``SOCK_SEQPACKET``: one record per message), handed to
-the server over its control socket. On it the server says the child's pid, then its exit code
+Each job has a socket pair of its own (``SOCK_SEQPACKET``, Linux: one record per message),
+handed to the server over its control socket. On it the server says the child's pid, then its exit code
 once it reaped it; the child sends its report; the web process may ask for a kill. A web
 process that closes its end kills the child, and the server ends when the web process does.
 """
@@ -68,7 +68,7 @@ class ForkServer:
         if others:
             # (pserve --reload: hupper's two threads, idle on their pipes)
             log.info("the fork server starts beside other threads (%s)", ", ".join(others))
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the server
