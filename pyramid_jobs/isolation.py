@@ -62,7 +62,7 @@ def _child(job_id: str, runtime: JobsRuntime, conn: socket.socket) -> None:
     manager.push({"registry": runtime.registry, "request": None})
     try:
         outcome = run_job(job_id, runtime)
-    except BaseException as exc:  # reported to the parent, which decides
+    except BaseException as exc:  # reported to the web process, which decides
         send(conn, ("error", repr(exc)[:2000]))
     else:
         send(conn, ("outcome", outcome))
