@@ -2,28 +2,27 @@
 
 A Celery prefork pool process gets its ceiling at start (:mod:`pyramid_jobs.celery_cli`) and
 Celery's hard time limit kills it when stuck. The embedded worker runs jobs from threads of the
-web process, where neither holds, so it runs each job in a forked child with the same ceiling,
-killed at the same hard time limit; a child that dies is an attempt whose worker died.
+web process, where neither holds, so it runs each job in a child process with the same ceiling,
+killed at the same hard time limit; a child that dies is an attempt whose worker died. The
+children are forked by the embedded worker's fork server (:mod:`pyramid_jobs.forkserver`), never
+by the many-threaded web process, so none starts with a lock another thread held.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
-import multiprocessing
 import resource
 import shutil
-import signal
+import socket
+import threading
 from dataclasses import replace
-from typing import Any
 
+from .forkserver import ForkServer, send
 from .liveness import attempt_is_dead
 from .runner import NOTHING_TO_DO, Outcome, run_job
 from .runtime import JobsRuntime
 from .store import FAILED, RUNNING
 
 log = logging.getLogger("pyramid_jobs.isolation")
-
-PR_SET_PDEATHSIG = 1
 
 
 def set_memory_ceiling(limit: int) -> None:
@@ -47,59 +46,52 @@ def _mapped() -> int:
         return 0
 
 
-def _die_with_parent() -> None:
-    """A child outliving a killed web process would hold its listening socket: die with it."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the sweep still takes the job back
-        pass
+def start_fork_server(runtime: JobsRuntime) -> ForkServer:
+    """The embedded worker's fork server, started before its threads. The store's connection of
+    this thread is closed first, so the server inherits no open SQLite connection either."""
+    runtime.store.close()
+    return ForkServer(lambda job_id, conn: _child(job_id, runtime, conn))
 
 
-def _child(job_id: str, runtime: JobsRuntime, conn: Any) -> None:
-    _die_with_parent()
+def _child(job_id: str, runtime: JobsRuntime, conn: socket.socket) -> None:
+    from pyramid.threadlocal import manager
+
+    threading.current_thread().name = f"job-{job_id[:8]}"
     set_memory_ceiling(runtime.settings.memory_limit)
+    # the host's registry is "current" while the job runs, as it is in the worker
+    manager.push({"registry": runtime.registry, "request": None})
     try:
         outcome = run_job(job_id, runtime)
-    except BaseException as exc:  # reported to the parent, which decides
-        conn.send(("error", repr(exc)))
+    except BaseException as exc:  # reported to the web process, which decides
+        send(conn, ("error", repr(exc)[:2000]))
     else:
-        conn.send(("outcome", outcome))
+        send(conn, ("outcome", outcome))
     finally:
         conn.close()
 
 
 def run_in_child(job_id: str, runtime: JobsRuntime) -> Outcome:
-    """Run the job in a forked child process; a child that dies (killed, out of memory in C code)
-    leaves a dead attempt, which is claimed again until ``jobs.max_attempts``."""
-    context = multiprocessing.get_context("fork")
+    """Run the job in a child process of the fork server; a child that dies (killed, out of memory
+    in C code) leaves a dead attempt, which is claimed again until ``jobs.max_attempts``."""
+    forks: ForkServer = runtime.embedded_worker.forks
     for _ in range(runtime.settings.max_attempts + 1):
-        parent, child = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(job_id, runtime, child), name=f"job-{job_id[:8]}",
-                                  daemon=True)
-        process.start()
-        child.close()
-        got = parent.poll(runtime.settings.hard_time_limit)
-        message = _receive(parent) if got else None
-        process.join(1 if message is not None else 0)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        child = forks.fork(job_id)
+        try:
+            message = child.report(runtime.settings.hard_time_limit)
+            overran = message is None and not child.ended
+            child.join(1 if message is not None else 0)
+            if not child.ended:
+                child.kill()
+        finally:
+            child.close()
         if message is not None and message[0] == "outcome":
             return replace(message[1], replace_process=False)  # that process is gone already
-        if not got:
-            return _overran(job_id, runtime, process.pid)
-        log.warning("job %s: its process %s died (exit %s)", job_id, process.pid, process.exitcode)
+        if overran:
+            return _overran(job_id, runtime, child.pid)
+        log.warning("job %s: its process %s died (exit %s)", job_id, child.pid, child.exitcode)
         if not _requeue_dead(job_id, runtime):
             break
     return Outcome(None, NOTHING_TO_DO)
-
-
-def _receive(conn: Any) -> tuple | None:
-    try:
-        return conn.recv()
-    except (EOFError, OSError):
-        return None
 
 
 def _overran(job_id: str, runtime: JobsRuntime, pid: int | None) -> Outcome:
@@ -122,4 +114,4 @@ def _requeue_dead(job_id: str, runtime: JobsRuntime) -> bool:
     return runtime.store.requeue(job_id) is not None
 
 
-__all__ = ["run_in_child", "set_memory_ceiling"]
+__all__ = ["run_in_child", "start_fork_server", "set_memory_ceiling"]

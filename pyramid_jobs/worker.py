@@ -3,7 +3,8 @@
 For ``pserve development.ini`` alone on a fresh machine. It consumes from the same broker as
 any external ``celery worker`` would (jobs survive a restart in the SQLite broker), takes jobs in
 a small thread pool and runs each in a child process of its own (:mod:`pyramid_jobs.isolation`:
-the same memory ceiling and hard time limit as a production worker), and sweeps the store at
+the same memory ceiling and hard time limit as a production worker; the children come from a
+fork server started before any of the worker's threads), and sweeps the store at
 start-up and every ``jobs.sweep_interval`` so that jobs whose message or worker was lost run again.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 from celery import bootsteps
 
+from .forkserver import ForkServer
+from .isolation import start_fork_server
 from .runtime import JobsRuntime
 from .sweep import housekeeping, sweep
 
@@ -44,8 +47,10 @@ class EmbeddedWorker:
         self.controller: Any = None
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.forks: ForkServer | None = None
 
     def start(self) -> None:
+        self.forks = start_fork_server(self.runtime)  # first: it must be forked while no thread runs
         for target, name in ((self._consume, "pyramid_jobs-worker"), (self._sweep_loop, "pyramid_jobs-sweep")):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
@@ -83,7 +88,7 @@ class EmbeddedWorker:
 
     @property
     def alive(self) -> bool:
-        return any(t.is_alive() for t in self.threads[:1])
+        return any(t.is_alive() for t in self.threads[:1]) and self.forks is not None and self.forks.alive
 
     def stop(self) -> None:
         self.stopping.set()
@@ -92,3 +97,5 @@ class EmbeddedWorker:
                 self.controller.stop(in_sighandler=False)
             except Exception:
                 log.debug("embedded worker stop", exc_info=True)
+        if self.forks is not None:
+            self.forks.stop()

@@ -144,6 +144,8 @@ def test_the_sweep_overtakes_a_backlog_of_jobs(tmp_path, redis_prefix, start_wor
 
 
 def test_embedded_worker_enforces_the_hard_time_limit_and_the_memory_ceiling(tmp_path):
+    """And a job that kills its own process fails ``worker_lost`` (every attempt's child died), while
+    pserve runs on."""
     from tests.conftest import Pserve, answers, free_port
 
     port = free_port()
@@ -160,14 +162,17 @@ def test_embedded_worker_enforces_the_hard_time_limit_and_the_memory_ceiling(tmp
         started = time.monotonic()
         stuck = post_file(base, "a.stubborn", b"x", {"seconds": 300})  # stuck in C code, no progress calls
         hog = post_file(base, "b.hog", b"x", {"mb": 2000})
+        dies = post_file(base, "d.die", b"x")
         ended = {}
-        for job in (hog, stuck):
+        for job in (hog, stuck, dies):
             ended[job["id"]] = wait_for(
                 lambda j=job: (d := get_json(f"{base}/jobs/{j['id']}"))["state"] in ("failed", "succeeded") and d,
                 timeout=60, what="the embedded worker to stop the job")
         assert ended[stuck["id"]]["error"]["code"] == "time_limit"
         assert time.monotonic() - started < 40, "killed at the hard limit (2 s + 10 s), not after 300 s"
         assert ended[hog["id"]]["error"]["code"] == "too_large"
+        assert ended[dies["id"]]["error"]["code"] == "worker_lost" and ended[dies["id"]]["attempt"] == 3
+        assert server.proc.poll() is None
         fine = post_file(base, "c.txt", b"the web process is unharmed")
         done = wait_for(lambda: (d := get_json(f"{base}/jobs/{fine['id']}"))["state"] == "succeeded" and d,
                         timeout=30, what="a job after those")

@@ -311,6 +311,9 @@ def health_warnings(env: JobsRuntime, body: dict) -> list[dict]:
     if body["store"] and (body["last_sweep_seconds"] is None or body["last_sweep_seconds"] > stale):
         out.append({"code": "sweep_stale", "fails": body["last_sweep_seconds"] is not None, "message":
                     "The sweep has not run for a while: is celery beat (or the embedded worker) running?"})
+    if body["embedded_worker"] is False:
+        out.append({"code": "embedded_worker_down", "fails": True, "message":
+                    "The embedded worker (or the fork server that starts its jobs) stopped: restart the web process."})
     if body["store"] and (body["worker_seen_seconds"] is None or body["worker_seen_seconds"] > stale):
         out.append({"code": "no_worker", "fails": body["worker_seen_seconds"] is not None, "message":
                     "No worker has been seen for a while: queued jobs will wait."})
