@@ -3,15 +3,17 @@
 A child forked from the web process itself would copy a process of many threads, and with it
 every lock another thread held at that instant (SQLite's bookkeeping of a transaction, a module's
 import lock, a library's own locks) with nobody left to release it: its first claim met
-"database is locked", or it hung. The fork server is forked once, when the application is created, before the
-embedded worker, the web server or a heartbeat start any thread and with no SQLite connection
-open; it then only waits on sockets and forks, so every job child is a copy of that quiet process
-(the whole runtime, host processors and subscribers included) and inherits no half-held lock.
+"database is locked", or it hung. The fork server is forked once, when the application is
+created, before the embedded worker, the web server or a heartbeat start any thread and with no
+SQLite connection open; it then only waits on sockets and forks, so every job child is a copy of
+that quiet process (the whole runtime, host processors and subscribers included) and inherits no
+half-held lock.
 
-Each job has a socket pair of its own (``SOCK_SEQPACKET``, Linux: one record per message),
-handed to the server over its control socket. On it the server says the child's pid, then its exit code
-once it reaped it; the child sends its report; the web process may ask for a kill. A web
-process that closes its end kills the child, and the server ends when the web process does.
+Each job has a socket pair of its own (``SOCK_SEQPACKET`` on Linux, a stream elsewhere: every
+message is one length-prefixed record), handed to the server over its control socket. On it the
+server says the child's pid, then its exit code once it reaped it; the child sends its report;
+the web process may ask for a kill. A web process that closes its end kills the child, and the
+server ends when the web process does.
 """
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ Target = Callable[[str, socket.socket], None]
 RECORD = 1 << 16
 KILL = b"kill"
 PR_SET_PDEATHSIG = 1
+#: Unix sockets keep record boundaries only on Linux (macOS has no ``SOCK_SEQPACKET`` for them).
+STREAM = not sys.platform.startswith("linux")
+#: A job id travels padded to this many bytes, so a stream never runs two requests together.
+JOB_ID_BYTES = 64
 
 
 class ForkServerGone(RuntimeError):
@@ -44,7 +50,43 @@ class ForkServerGone(RuntimeError):
 
 def send(sock: socket.socket, message: tuple) -> None:
     """One record on a job's socket."""
-    sock.send(pickle.dumps(message))
+    _send_record(sock, pickle.dumps(message))
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM if STREAM else socket.SOCK_SEQPACKET)
+
+
+def _send_record(sock: socket.socket, data: bytes) -> None:
+    sock.sendall(len(data).to_bytes(4, "big") + data)
+
+
+def _recv_record(sock: socket.socket) -> bytes:
+    """The next record (b"" when the other end closed). The socket's timeout applies to the wait
+    for its first bytes; the rest of a record is already on its way."""
+    if not STREAM:
+        data = sock.recv(RECORD)
+        return data[4:] if data else b""
+    head = sock.recv(4)
+    if not head:
+        return b""
+    timeout = sock.gettimeout()
+    sock.settimeout(None)
+    try:
+        head += _exactly(sock, 4 - len(head))
+        return _exactly(sock, int.from_bytes(head, "big"))
+    finally:
+        sock.settimeout(timeout)
+
+
+def _exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionResetError("the other end closed mid-record")
+        data += chunk
+    return data
 
 
 def die_with_parent(parent: int) -> None:
@@ -68,7 +110,7 @@ class ForkServer:
         if others:
             # (pserve --reload: hupper's two threads, idle on their pipes)
             log.info("the fork server starts beside other threads (%s)", ", ".join(others))
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours, theirs = _pair()
         parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the server
@@ -88,10 +130,10 @@ class ForkServer:
 
     def fork(self, job_id: str) -> Child:
         """A new child running the job (its pid comes with its first record)."""
-        mine, its = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        mine, its = _pair()
         try:
             with self._lock:
-                socket.send_fds(self._control, [job_id.encode()], [its.fileno()])
+                socket.send_fds(self._control, [job_id.encode().ljust(JOB_ID_BYTES, b"\0")], [its.fileno()])
         except OSError as exc:
             mine.close()
             raise ForkServerGone("the embedded worker's fork server is gone; restart the web process") from exc
@@ -142,7 +184,7 @@ class Child:
         """SIGKILL the child and wait for the server to reap it."""
         if not self._gone:
             try:
-                self._sock.send(KILL)
+                _send_record(self._sock, KILL)
             except OSError:
                 self._gone = True
         self.join(timeout)
@@ -159,7 +201,7 @@ class Child:
                 return
             self._sock.settimeout(left)
             try:
-                data = self._sock.recv(RECORD)
+                data = _recv_record(self._sock)
             except (TimeoutError, BlockingIOError):
                 return
             except OSError:
@@ -206,7 +248,9 @@ def _serve(control: socket.socket, target: Target) -> None:
         for key, _ in selector.select():
             if key.fileobj is control:
                 try:
-                    data, fds, _, _ = socket.recv_fds(control, 256, 1)
+                    data, fds, _, _ = socket.recv_fds(control, JOB_ID_BYTES, 1)
+                    if data and len(data) < JOB_ID_BYTES:  # a stream may hand a request over in parts
+                        data += _exactly(control, JOB_ID_BYTES - len(data))
                 except OSError:
                     data, fds = b"", []
                 if not data:  # the web process is gone or stopping
@@ -214,7 +258,7 @@ def _serve(control: socket.socket, target: Target) -> None:
                         _kill(pid)
                     return
                 sock = socket.socket(fileno=fds[0])
-                pid = _fork(data.decode(), sock, target, in_child)
+                pid = _fork(data.rstrip(b"\0").decode(), sock, target, in_child)
                 jobs[pid] = sock
                 selector.register(sock, selectors.EVENT_READ, pid)
                 _tell(sock, ("pid", pid))
@@ -224,7 +268,7 @@ def _serve(control: socket.socket, target: Target) -> None:
                 _reap(jobs, selector)
             elif key.data in jobs:  # a kill request, or the web process let go of the child
                 try:
-                    asked = key.fileobj.recv(RECORD)
+                    asked = _recv_record(key.fileobj)
                 except OSError:
                     asked = b""
                 if not asked:

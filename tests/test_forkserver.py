@@ -8,13 +8,17 @@ import time
 
 import pytest
 
+from pyramid_jobs import forkserver
 from pyramid_jobs.forkserver import ForkServer, send
 from pyramid_jobs.liveness import pid_alive
 from tests.conftest import wait_for
 
 
-@pytest.fixture
-def fork_server():
+@pytest.fixture(params=["records", "stream"])
+def fork_server(request, monkeypatch):
+    """Each test twice: with Linux's record sockets, and with the length-prefixed stream other
+    systems (macOS) use."""
+    monkeypatch.setattr(forkserver, "STREAM", request.param == "stream")
     servers: list[ForkServer] = []
 
     def start(target) -> ForkServer:
