@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
-from . import markdown
+from . import markdown, warmup
 from .encoding import StreamDecoder, check_encoding_option, detect_encoding, looks_like_text, text_codec
 from .safety import escape_formula
 
@@ -78,6 +78,9 @@ class CsvProcessor(Processor):
 
     def sniff(self, head: bytes) -> bool:
         return looks_like_text(head)
+
+    def warm(self) -> None:
+        warmup.load("pandas", "processors.tabular", "processors.csvsource")
 
     def process(self, ctx: Any) -> dict:
         options = ctx.options

@@ -14,6 +14,7 @@ from typing import Any
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
+from . import warmup
 from .docmd import markdown
 from .oledoc import (
     FC_PLCF_ATN_TXT,
@@ -60,6 +61,10 @@ class DocProcessor(Processor):
         low = head[:512].lstrip().lower()
         return (head.startswith(OLE_MAGIC) or head.startswith(ZIP_MAGIC) or low.startswith(b"{\\rtf")
                 or low.startswith((b"<html", b"<!doctype", b"<?xml", b"mime-version")))
+
+    def warm(self) -> None:
+        warmup.load("olefile", "processors.oleprops", "docx", "lxml.etree", "processors.docx")
+        warmup.load_words()
 
     def process(self, ctx: Any) -> dict:
         with open(ctx.path, "rb") as f:

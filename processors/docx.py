@@ -11,6 +11,7 @@ from typing import Any
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
+from . import warmup
 from .ooxml import open_ooxml
 from .words import count_words
 
@@ -32,6 +33,10 @@ class DocxProcessor(Processor):
 
     def sniff(self, head: bytes) -> bool:
         return head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0")
+
+    def warm(self) -> None:
+        warmup.load("docx", "lxml.etree", "processors.wordml", "processors.markdown")
+        warmup.load_words()
 
     def process(self, ctx: Any) -> dict:
         with ctx.step("Open", total=2) as step:

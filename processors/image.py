@@ -16,7 +16,7 @@ from typing import Any
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
-from . import ocr
+from . import ocr, warmup
 from .markdown import escape, heading
 from .words import count_words
 
@@ -92,6 +92,10 @@ class ImageProcessor(Processor):
 
     def sniff(self, head: bytes) -> bool:
         return image_format(head) is not None
+
+    def warm(self) -> None:
+        warmup.load("PIL.Image", "PIL.ImageOps", "tesserocr")
+        warmup.load_words()
 
     def process(self, ctx: Any) -> dict:
         if ctx.path.stat().st_size == 0:

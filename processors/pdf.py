@@ -16,7 +16,7 @@ from typing import Any
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
-from . import pdfmeta, pdfocr
+from . import pdfmeta, pdfocr, warmup
 from .pdfmarkdown import page_markdown
 from .pdfpages import UNOPENED, PdfiumSource, PypdfSource, read_ahead
 from .pdfstreams import oversized_stream
@@ -73,6 +73,11 @@ class PdfProcessor(Processor):
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]
+
+    def warm(self) -> None:
+        warmup.load("pypdf", "pypdf.errors", "pypdfium2", "pypdfium2.raw", "processors.pdfrecover",
+                     "tesserocr", "PIL.Image")
+        warmup.load_words()
 
     def process(self, ctx: Any) -> dict:
         import pypdf

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
+from . import warmup
 from .encoding import BOMS, Detected, StreamDecoder, check_encoding_option, detect_encoding, looks_like_text, text_codec
 from .stopwords import languages, stopwords_of
 from .words import HAN_ONLY, HAS_CJK, segmenter, token_list
@@ -53,6 +54,10 @@ class TextProcessor(Processor):
 
     def sniff(self, head: bytes) -> bool:
         return looks_like_text(head)
+
+    def warm(self) -> None:
+        warmup.load("charset_normalizer", "charset_normalizer.md")
+        warmup.load_words()
 
     def process(self, ctx) -> dict:
         path: Path = ctx.path

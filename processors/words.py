@@ -41,6 +41,13 @@ def _jieba() -> Any:
     return jieba
 
 
+def warm() -> None:
+    """Load jieba and its dictionary now, not at the first Chinese run of a job."""
+    jieba = _jieba()
+    if jieba is not None:
+        jieba.initialize()
+
+
 def segmenter() -> str:
     """How Chinese runs are cut: ``"jieba"`` or ``"bigrams"``."""
     return "jieba" if _jieba() is not None else "bigrams"

@@ -19,6 +19,7 @@ from typing import Any
 from pyramid_jobs import ProcessingError, Processor, hookimpl
 
 from . import limits as builtin_limits
+from . import warmup
 from .ooxml import is_encrypted_ooxml, open_ooxml
 from .safety import OLE_MAGIC, ZIP_MAGIC, check_zip, zip_errors
 from .xlsx_scan import SheetInfo, scan, scan_ods
@@ -51,6 +52,9 @@ class SpreadsheetProcessor(Processor):
 
     def open(self, ctx: Any) -> Book:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def warm(self) -> None:
+        warmup.load("python_calamine", "processors.sheets", "olefile", "defusedxml.ElementTree")
 
     def process(self, ctx: Any) -> dict:
         if os.path.getsize(ctx.path) == 0:

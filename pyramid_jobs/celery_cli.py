@@ -59,6 +59,14 @@ def _refuse_unconfigured(sender: Any = None, **kw: Any) -> None:
         _refuse("pass --ini FILE to bootstrap the application.", 2)
 
 
+@signals.worker_init.connect
+def _warm_processors(sender: Any = None, **kw: Any) -> None:
+    """The main process loads the processors' libraries before it forks its pool, so no pool
+    process pays for them at its first job (and they share those pages)."""
+    if app.pyramid_registry is not None:
+        runtime_of(app).processors.warm()
+
+
 @signals.worker_process_init.connect
 def _memory_ceiling(**kw: Any) -> None:
     """Each pool process gets ``jobs.memory_limit`` of address space: past it, an allocation

@@ -104,8 +104,10 @@ def die_with_parent(parent: int) -> None:
 class ForkServer:
     """The web process's handle on its fork server."""
 
-    def __init__(self, target: Target):
-        """Fork the server now, which the caller does while this process has a single thread."""
+    def __init__(self, target: Target, warm: Callable[[], None] | None = None):
+        """Fork the server now, which the caller does while this process has a single thread.
+        The server first runs ``warm`` (loading the processors' libraries once, for every child),
+        then serves; a request made meanwhile waits for it."""
         others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
         if others:
             # (pserve --reload: hupper's two threads, idle on their pipes)
@@ -118,6 +120,8 @@ class ForkServer:
             try:
                 die_with_parent(parent)
                 ours.close()
+                if warm is not None:
+                    warm()
                 _serve(theirs, target)
             except BaseException:
                 log.exception("the fork server failed")

@@ -48,9 +48,10 @@ def _mapped() -> int:
 
 def start_fork_server(runtime: JobsRuntime) -> ForkServer:
     """The embedded worker's fork server, started before its threads. The store's connection of
-    this thread is closed first, so the server inherits no open SQLite connection either."""
+    this thread is closed first, so the server inherits no open SQLite connection either; the
+    server loads the processors' libraries once (:meth:`Processor.warm`), so no job pays for them."""
     runtime.store.close()
-    return ForkServer(lambda job_id, conn: _child(job_id, runtime, conn))
+    return ForkServer(lambda job_id, conn: _child(job_id, runtime, conn), warm=runtime.processors.warm)
 
 
 def _child(job_id: str, runtime: JobsRuntime, conn: socket.socket) -> None:

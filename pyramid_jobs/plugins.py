@@ -5,6 +5,7 @@ processor takes is the one the project uses every day.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ def make_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManage
 class Registered:
     processor: Processor
     plugin: str
+
+
+log = logging.getLogger("pyramid_jobs.plugins")
 
 
 class ProcessorSet:
@@ -60,6 +64,15 @@ class ProcessorSet:
         if not processor.steps:
             raise ConfigurationError(f"processor {processor.name}", processor.steps, "at least one declared step")
         self._by_name[processor.name] = Registered(processor, plugin)
+
+    def warm(self) -> None:
+        """Every processor's :meth:`Processor.warm`; one that fails is logged and skipped (the job
+        would meet the same error and report it)."""
+        for entry in self._by_name.values():
+            try:
+                entry.processor.warm()
+            except Exception:
+                log.warning("processor %s could not warm up", entry.processor.name, exc_info=True)
 
     def get(self, name: str) -> Processor | None:
         entry = self._by_name.get(name)

@@ -42,6 +42,14 @@ class Processor:
     def process(self, ctx: Any) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def warm(self) -> None:
+        """Load now what :meth:`process` would load on first use (libraries, dictionaries).
+
+        Called once in a process that forks job processes (the embedded worker's fork server, a
+        Celery worker before its pool starts), so each job starts with them loaded; never in the web
+        process, which should stay light. The default does nothing.
+        """
+
     def capabilities(self) -> dict:
         """What this installation can do, listed by ``GET /jobs/processors`` (for example whether an
         optional engine such as OCR is installed, and with what). Asked at every listing: keep it cheap."""

@@ -123,6 +123,25 @@ class Notes(Processor):
         return {}
 
 
+class Warmth(Processor):
+    """Says in which process its ``warm`` ran, beside its own process and that one's parent."""
+
+    name = "warmth"
+    extensions = (".warmth",)
+    steps = ("Look",)
+    warmed_in: int | None = None
+
+    def warm(self) -> None:
+        Warmth.warmed_in = os.getpid()
+
+    def process(self, ctx: Any) -> dict:
+        import sys
+
+        with ctx.step("Look"):
+            return {"warmed_in": Warmth.warmed_in, "pid": os.getpid(), "parent": os.getppid(),
+                    "pandas_loaded": "pandas" in sys.modules}
+
+
 def main(global_config: dict, **settings: Any) -> Any:
     settings.setdefault("here", global_config.get("here"))
     with Configurator(settings=settings) as config:
@@ -134,4 +153,5 @@ def main(global_config: dict, **settings: Any) -> Any:
         config.add_jobs_processor(Suicide())
         config.add_jobs_processor(Fill())
         config.add_jobs_processor(Notes())
+        config.add_jobs_processor(Warmth())
     return config.make_wsgi_app()

@@ -23,6 +23,17 @@ def test_pserve_alone_runs_jobs(serve):
     assert result["encoding"] == "cp1252" and "naïve" in result["preview"]
 
 
+def test_job_processes_start_with_the_processors_libraries_loaded(serve):
+    """The fork server ran every processor's warm() once: a job's process is its child and finds
+    the readers (pandas here) already imported, so no job pays for them."""
+    base = serve()
+    job = post_file(base, "a.warmth", b"x")
+    wait_for(lambda: get_json(f"{base}/jobs/{job['id']}")["state"] == "succeeded", timeout=30, what="warmth job")
+    result = get_json(f"{base}/jobs/{job['id']}/result")
+    assert result["warmed_in"] == result["parent"] != result["pid"], result
+    assert result["pandas_loaded"] is True
+
+
 def test_jobs_survive_a_pserve_restart(serve):
     base = serve()
     running = post_file(base, "a.slow", b"x", {"ticks": 40, "tick": 0.1})

@@ -110,6 +110,18 @@ def test_sqlite_worker_runs_jobs_in_the_app_environment(tmp_path, start_worker):
     assert result["encoding"] == "utf-16-le" and result["bom"] and result["newline"] == "CRLF"
 
 
+def test_pool_processes_start_with_the_processors_libraries_loaded(tmp_path, start_worker):
+    """The worker's main process warms the processors before it forks its pool."""
+    ini = sqlite_ini(tmp_path)
+    start_worker(ini)
+    app = client(ini)
+    job = submit(app, "a.warmth")
+    wait_state(app, job["id"], ["succeeded"])
+    result = app.get(f"/jobs/{job['id']}/result").json
+    assert result["warmed_in"] == result["parent"] != result["pid"], result
+    assert result["pandas_loaded"] is True
+
+
 def test_worker_without_ini_refuses_to_start(tmp_path):
     import subprocess
 
