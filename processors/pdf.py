@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 
 
 def needs_text(text: str) -> bool:
-    """Whether a page with this text has too little usable text to be read without OCR."""
-    return usable_characters(text) < OCR_THRESHOLD
+    """Whether a page with this text has too little usable text to be read without OCR.
+
+    Asked in the reading thread for every page: a page whose first lines hold enough usable
+    characters (each character counts 0 or 1) is answered without counting the rest."""
+    return usable_characters(text[:200]) < OCR_THRESHOLD and usable_characters(text) < OCR_THRESHOLD
 
 
 def pages_without_text(pages: Sequence[dict]) -> list[int]:
