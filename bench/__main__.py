@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("processors", "ocr", "pdf_recall", "fidelity", "progress", "throughput", "submit_latency",
+BENCHMARKS = ("processors", "pdf_designs", "ocr", "pdf_recall", "fidelity", "progress", "throughput", "submit_latency",
               "embedded_start", "upload_memory", "scaling", "load", "containment", "list_index", "web_rest")
 
 

@@ -3,7 +3,7 @@
 Every measurement runs in a fresh subprocess started by a small launcher, so peak RSS is that run's
 alone (``bench.common.run_measured``).
 
-    python -m bench processors [--quick] [--only=docx,pdf,...]
+    python -m bench processors [--quick] [--only=docx,pdf,...] [--rounds=N]
 """
 from __future__ import annotations
 
@@ -188,6 +188,7 @@ def _others(name: str, path: Path, ours_code: str, rounds: int) -> None:
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     only = {f for a in argv if a.startswith(("--format=", "--only=")) for f in a.split("=", 1)[1].split(",")}
+    rounds = int(next((a.split("=", 1)[1] for a in argv if a.startswith("--rounds=")), 1 if quick else 3))
     rows = []
     with tempfile.TemporaryDirectory(prefix="pj-bench-") as d:
         for name, size, path in cases(quick, Path(d), only):
@@ -198,5 +199,5 @@ def main(argv: list[str]) -> int:
             print(f"{name:5} {size:>15} {path.stat().st_size / 1e6:8.1f} MB  bare {bare['seconds']:7.2f}s "
                   f"{bare['peak_mb']:6.0f} MB   ours {ours['seconds']:7.2f}s {ours['peak_mb']:6.0f} MB   "
                   f"throughput ratio {ratio:4.2f} (CPU time {bare['cpu'] / max(ours['cpu'], 1e-9):4.2f})", flush=True)
-            _others(name, path, _ours(name), 1 if quick else 3)
+            _others(name, path, _ours(name), rounds)
     return 0

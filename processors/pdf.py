@@ -18,7 +18,7 @@ from pyramid_jobs import Option, ProcessingError, Processor, hookimpl
 from . import limits as builtin_limits
 from . import pdfmeta, pdfocr, warmup
 from .pdfmarkdown import page_markdown
-from .pdfpages import UNOPENED, PdfiumSource, PypdfSource, read_ahead
+from .pdfpages import UNOPENED, PdfiumSource, PypdfSource, SharedPypdf, read_ahead
 from .pdfstreams import oversized_stream
 from .pdftext import clean, usable_characters, word_count
 
@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 
 
 def needs_text(text: str) -> bool:
-    """Whether a page with this text has too little usable text to be read without OCR."""
-    return usable_characters(text) < OCR_THRESHOLD
+    """Whether a page with this text has too little usable text to be read without OCR.
+
+    Asked in the reading thread for every page: a page whose first lines hold enough usable
+    characters (each character counts 0 or 1) is answered without counting the rest."""
+    return usable_characters(text[:200]) < OCR_THRESHOLD and usable_characters(text) < OCR_THRESHOLD
 
 
 def pages_without_text(pages: Sequence[dict]) -> list[int]:
@@ -131,19 +134,24 @@ class PdfProcessor(Processor):
 
     def _process(self, ctx: Any, caught: _Warnings) -> dict:
         password, join = self._options(ctx)
-        with ctx.step("Open", total=4) as step:
-            reader = _pypdf_reader(ctx, password)
-            step.advance(message="read the cross-reference table")
-            source, opened = _open(ctx, reader, password)
+        with ctx.step("Open", total=3) as step:
+            pypdf = SharedPypdf(lambda: _pypdf_reader(ctx, password))
+            source, opened = _open(ctx, pypdf, password)
             step.advance(message="opened")
             try:
                 if source.count > ctx.limits.max_pages:
                     raise ProcessingError("too_large",
                                           f"The PDF has {source.count} pages; the limit is {ctx.limits.max_pages}.")
-                facts = _facts(source, reader, opened)
-                step.advance(message="metadata")
-                step.advance(message="outline and fields")
-                pages, preview = self._extract(ctx, source, facts["outline"], join)
+                doc = opened.get("doc")
+                # PDFium's outline before its pages are read (PDFium serves one thread at a time);
+                # pypdf's facts while they are read, unless pypdf reads the pages itself
+                outline = _pdfium_outline(doc) if doc is not None else None
+                facts = _facts(pypdf, opened, outline) if doc is None else {}
+                step.advance(message="outline")
+                with read_ahead(source, needs_text) as reading:
+                    facts = facts or _facts(pypdf, opened, outline)
+                    step.advance(message="metadata, fields and attachments")
+                    pages, preview = self._extract(ctx, reading, source.count, facts["outline"], join)
                 facts["ocr"] = pdfocr.run(ctx, source, pages, SEPARATOR)
                 if facts["ocr"].get("pages_recognised"):
                     preview = pdfocr.preview(ctx, SEPARATOR)
@@ -152,9 +160,9 @@ class PdfProcessor(Processor):
         return self._summarise(ctx, pages, preview, facts, caught)
 
     @staticmethod
-    def _extract(ctx: Any, source: Any, outline: list[dict], join: bool) -> tuple[list[dict], str]:
-        """Per-page entries and the preview; page text goes to the artifacts as it is read."""
-        count = source.count
+    def _extract(ctx: Any, reading: Any, count: int, outline: list[dict], join: bool) -> tuple[list[dict], str]:
+        """Per-page entries and the preview from ``reading`` (:func:`read_ahead`); page text goes
+        to the artifacts as it is read."""
         preview, left = [], ctx.limits.preview_chars
         titles: dict[int, list[tuple[str, int]]] = {}
         for entry in outline:
@@ -164,7 +172,7 @@ class PdfProcessor(Processor):
         with ctx.step("Extract text", total=count) as step, \
                 open(ctx.artifact("text.txt"), "w", encoding="utf-8") as text_out, \
                 open(ctx.artifact("text.md"), "w", encoding="utf-8") as md_out:
-            for index, read in read_ahead(source, needs_text):
+            for index, read in reading:
                 number = index + 1
                 text = clean(read.text, join_hyphens=join)
                 if number > 1:
@@ -190,7 +198,9 @@ class PdfProcessor(Processor):
     @staticmethod
     def _summarise(ctx: Any, pages: list[dict], preview: str, facts: dict, caught: _Warnings) -> dict:
         with ctx.step("Summarise", total=1) as step:
-            ctx.artifact("pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
+            # one page a line: json's C encoder (indent= takes the pure-Python one, 4x slower)
+            lines = ",\n".join(json.dumps(p, ensure_ascii=False) for p in pages)
+            ctx.artifact("pages.json").write_text(f"[\n{lines}\n]\n" if pages else "[]\n", encoding="utf-8")
             engines: dict[str, int] = {}
             for p in pages:
                 engines[p["engine"]] = engines.get(p["engine"], 0) + 1
@@ -232,8 +242,9 @@ def _pypdf_reader(ctx: Any, password: str | None) -> Any:
     return reader
 
 
-def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
-    """The page source (PDFium when it can, else pypdf) and how the file was opened."""
+def _open(ctx: Any, pypdf: SharedPypdf, password: str | None) -> tuple[Any, dict]:
+    """The page source (PDFium when it can, else pypdf) and how the file was opened. pypdf parses
+    the file here only when PDFium does not open it."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -243,7 +254,8 @@ def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
             doc = pdfium.PdfDocument(str(ctx.path), password=password)
         except pdfium.PdfiumError as exc:
             # PDFium's last-error code is not reset by every failure: trust it only for encrypted files
-            code = exc.err_code if _is_encrypted(ctx.path, reader) else None
+            with pypdf as reader:
+                code = exc.err_code if _is_encrypted(ctx.path, reader) else None
             if code == pdfium_c.FPDF_ERR_PASSWORD:
                 if password:
                     raise ProcessingError("encrypted", "The password given in the option `password` is wrong.") \
@@ -257,11 +269,12 @@ def _open(ctx: Any, reader: Any, password: str | None) -> tuple[Any, dict]:
     if doc is not None and len(doc) > 0:
         encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(doc) != -1
         version = doc.get_version()
-        return PdfiumSource(doc, _fallback_pages(reader, len(doc))), {
+        return PdfiumSource(doc, _right_to_left(pypdf, len(doc))), {
             "encrypted": encrypted, "version": f"{version // 10}.{version % 10}" if version else None, "doc": doc}
     if doc is not None:
         doc.close()
-    return _pypdf_source(ctx, reader, password), {"encrypted": bool(reader.is_encrypted), "version": None}
+    with pypdf as reader:
+        return _pypdf_source(ctx, reader, password), {"encrypted": bool(reader.is_encrypted), "version": None}
 
 
 def _is_encrypted(path: Any, reader: Any) -> bool:
@@ -273,19 +286,21 @@ def _is_encrypted(path: Any, reader: Any) -> bool:
         return b"/Encrypt" in f.read()
 
 
-def _fallback_pages(reader: Any, count: int) -> Any:
-    """``index -> pypdf page`` (or None) for right-to-left pages; pypdf's page tree is read only
-    when first asked, and used only when it holds the same number of pages as PDFium's."""
-    if reader is None:
-        return None
+def _right_to_left(pypdf: SharedPypdf, count: int) -> Any:
+    """``index -> pypdf's text of the page`` (or None), for right-to-left pages, asked in the reading
+    thread; pypdf's page tree is read only when first asked, and used only when it holds the same
+    number of pages as PDFium's."""
     same: list[bool] = []
 
-    def page(index: int) -> Any:
-        if not same:
-            same.append(pdfmeta.safe(lambda: len(reader.pages)) == count)
-        return pdfmeta.safe(lambda: reader.pages[index]) if same[0] else None
+    def text(index: int) -> str | None:
+        with pypdf as reader:
+            if reader is None:
+                return None
+            if not same:
+                same.append(pdfmeta.safe(lambda: len(reader.pages)) == count)
+            return pdfmeta.safe(lambda: reader.pages[index].extract_text()) if same[0] else None
 
-    return page
+    return text
 
 
 def _pypdf_source(ctx: Any, reader: Any, password: str | None) -> PypdfSource:
@@ -307,15 +322,20 @@ def _pypdf_source(ctx: Any, reader: Any, password: str | None) -> PypdfSource:
     return PypdfSource(pages)
 
 
-def _facts(source: Any, reader: Any, opened: dict) -> dict:
-    """Version, encryption, metadata, outline, form fields and attachments."""
+def _facts(pypdf: SharedPypdf, opened: dict, outline: list[dict] | None) -> dict:
+    """Version, encryption, metadata, outline (PDFium's when given), form fields and attachments."""
+    with pypdf as reader:
+        return _pypdf_facts(reader, opened, outline)
+
+
+def _pypdf_facts(reader: Any, opened: dict, outline: list[dict] | None) -> dict:
     meta = pdfmeta.info(reader) if reader is not None else {"info": {}, "xmp": None}
     version = opened["version"] or (pdfmeta.safe(lambda: reader.pdf_header.replace("%PDF-", "")) if reader else None)
     encryption: dict[str, Any] = {"encrypted": bool(opened["encrypted"])}
     if encryption["encrypted"] and reader is not None:
         encryption.update(pdfmeta.encryption(reader))
-    doc = opened.get("doc")
-    outline = _pdfium_outline(doc) if doc is not None else (pdfmeta.outline(reader) if reader is not None else [])
+    if outline is None:
+        outline = pdfmeta.outline(reader) if reader is not None else []
     for entry in outline:  # titles match cleaned page text, and obey the same hygiene
         entry["title"] = " ".join(clean(entry["title"]).split())
     return {

@@ -16,6 +16,9 @@ from .markdown import escape, heading
 
 _NUMBER = re.compile(r"^(?:[A-Z]|\d+(?:\.\d+)*)\.?\s+")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
+#: lines of nothing but whitespace (``str.strip``'s, which is ``\s``) after a line end, and at the start
+_BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
+_LEADING_BLANK_LINES = re.compile(r"(?:[^\S\n]*\n)+")
 
 
 def _norm(text: str) -> str:
@@ -64,6 +67,11 @@ def page_markdown(text: str, number: int, titles: Sequence[tuple[str, int]] = ()
     """One page as Markdown, opened by a page marker (a rule before every page but the first).
 
     Links whose text is not found on a line are listed after the page."""
+    if not titles and not links:  # most pages: escaped text without its blank lines
+        head = ("\n---\n\n" if number > 1 else "") + f"<!-- page {number} -->\n\n"
+        body = _BLANK_LINES.sub("\n", escape(text) + "\n")
+        leading = _LEADING_BLANK_LINES.match(body)
+        return head + (body[leading.end():] if leading else body)
     lines = text.split("\n")
     escaped = escape(text).split("\n")  # one pass per page; escaping never adds or removes a line
     levels = heading_lines(lines, titles) if titles else {}

@@ -69,13 +69,15 @@ def run(ctx: Any, source: Any, pages: list[dict], separator: str) -> dict:
 
     Recognises the pages the ``ocr`` option asks for, puts their text in place of the page's in
     ``text.txt`` and ``text.md``, updates their entries in ``pages`` (words, characters, an ``ocr``
-    entry; ``needs_ocr`` becomes false), and answers the result's ``ocr`` entry. ``source`` is the
-    processor's page source: only a PDFium one can render (a file PDFium does not open, or should
-    not, keeps its pages unread)."""
+    entry; ``needs_ocr`` becomes false), and answers the result's ``ocr`` entry: ``available`` as
+    ``GET /jobs/processors`` says it, and when a page is to be read, also whether Tesseract's
+    library loads here. ``source`` is the processor's page source: only a PDFium one can render (a
+    file PDFium does not open, or should not, keeps its pages unread)."""
     mode = mode_of(ctx)
     languages = ocr_languages(ctx)
     wanted = pages_to_read(mode, pages)
-    reason = ocr.unavailable_reason(load=True)
+    # Tesseract's library is loaded (6 ms, once per process) only when a page is to be read by it
+    reason = ocr.unavailable_reason(load=bool(wanted))
     doc = getattr(source, "doc", None) if getattr(source, "engine", None) == "pdfium" else None
     with ctx.step(STEP, total=len(wanted) if wanted and not reason else 1) as step:
         if not wanted or reason:

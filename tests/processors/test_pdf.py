@@ -312,6 +312,55 @@ def test_word_count_fast_path_matches_shared_tokenizer():
         assert word_count(text) == count_words(text), text
 
 
+def test_usable_characters_on_bytes_match_their_definition():
+    """Not space (any of str.split's), not U+FFFD, not private use: counted on bytes, checked on text."""
+    import random
+    import re
+
+    from processors.pdftext import usable_characters
+
+    def defined(text: str) -> int:
+        return sum(1 for c in text if not c.isspace() and not re.match("[\ufffd\ue000-\uf8ff]", c))
+
+    every_space = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    rnd = random.Random(3)
+    alphabet = "ab.é漢\ufffd\ue000\uf8ff\ud800\x00\x1f" + every_space
+    texts = [every_space, "x" + every_space + "\ufffd\U000f0000"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30))) for _ in range(5000)]
+    for text in texts:
+        assert usable_characters(text) == defined(text), repr(text)
+
+
+def test_markdown_escaping_and_blank_lines_match_the_line_by_line_rules():
+    """The one-pass paths (markers found from the line end, blank lines dropped by one search) give
+    what escaping each line and keeping the non-blank ones gives."""
+    import random
+    import re
+
+    from processors.markdown import escape
+    from processors.pdfmarkdown import page_markdown
+
+    def by_lines(text: str, number: int) -> str:
+        marker = re.compile(r"^(\s*)([#+\-=>]|\d+[.)](?=\s|$))", re.MULTILINE)
+        special = re.compile(r"([\\`*_\[\]<>|])")
+
+        def neutralise(m: re.Match) -> str:
+            mark = m.group(2)
+            return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
+
+        escaped = marker.sub(neutralise, special.sub(r"\\\1", text))
+        head = ("\n---\n\n" if number > 1 else "") + f"<!-- page {number} -->\n\n"
+        return head + "".join(line + "\n" for line in escaped.split("\n") if line.strip())
+
+    rnd = random.Random(7)
+    alphabet = "ab #+-=>1.)\n\t \u00a0\u2028\x0b\x1c\r9*_[|"
+    for _ in range(20000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30)))
+        number = rnd.randint(1, 2)
+        assert page_markdown(text, number) == by_lines(text, number), repr(text)
+    assert escape("# a\n  1. b\n2) c") == "\\# a\n  1\\. b\n2\\) c"
+
+
 def test_empty_file_message(tmp_path):
     with pytest.raises(ProcessingError) as info:
         run(tmp_path, b"")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 
 import pypdfium2 as pdfium
@@ -185,3 +187,28 @@ def test_scan_fed_upside_down_is_turned_and_read(tmp_path):
     assert found(SCANNED, r.artifacts["text.txt"].read_text()) >= 0.9
     assert r.result["ocr"]["pages_recognised"][0]["turned"] == 180
     assert json.loads(r.artifacts["pages.json"].read_text())[0]["ocr"]["turned"] == 180
+
+
+LAZY = """
+import json, sys
+from processors.pdf import PdfProcessor
+from pyramid_jobs.testing import run_processor
+first = run_processor(PdfProcessor(), sys.argv[1]).result["ocr"]
+loaded_after_text = "tesserocr" in sys.modules
+second = run_processor(PdfProcessor(), sys.argv[2]).result["ocr"]
+print(json.dumps({"text": first, "loaded_after_text": loaded_after_text, "scan": second,
+                  "loaded_after_scan": "tesserocr" in sys.modules}))
+"""
+
+
+def test_tesseract_is_loaded_only_for_a_page_to_recognise(tmp_path):
+    (tmp_path / "typed.pdf").write_bytes(typed_pdf())
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf())
+    out = subprocess.run([sys.executable, "-c", LAZY, str(tmp_path / "typed.pdf"), str(tmp_path / "scan.pdf")],
+                         capture_output=True, text=True, check=True).stdout
+    answer = json.loads(out.strip().splitlines()[-1])
+    assert answer["loaded_after_text"] is False
+    assert answer["text"]["available"] is ocr.available()  # what GET /jobs/processors says
+    assert answer["text"].get("pages_recognised", []) == []
+    assert answer["loaded_after_scan"] is ocr.available()
+    assert answer["scan"]["available"] is ocr.available(load=True)
