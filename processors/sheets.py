@@ -274,13 +274,18 @@ class SheetReader:
         keep = None if filled is None else filled[first:last + 1]
         if keep is not None and keep.all():
             keep = None
-        out_columns, texts = [], []
+        out_columns: list = []
+        texts: list | None = []  # the same cells as text, while no column needs the csv writer
         for stats, values in zip(self.stats.columns, columns, strict=False):
             values = values if whole else values[first:last + 1]
             cells, series, kind = _convert(iso_durations(values) if self.iso_durations else values)
             out_columns.append(cells)
             if texts is not None:
-                texts = None if (text := csv_text(cells, kind)) is None else texts + [text]
+                text = csv_text(cells, kind)
+                if text is None:
+                    texts = None
+                else:
+                    texts.append(text)
             stats.feed(series[keep] if keep is not None else series)
         self.stats.rows += last - first + 1 if keep is None else int(keep.sum())
         plain = texts is not None and len(texts) > 1 and not any(
