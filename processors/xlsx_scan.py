@@ -42,11 +42,12 @@ ROOT = re.compile(rb"<(\w+:)?(?:worksheet|chartsheet|dialogsheet|macrosheet)\b")
 # a cell reference as calamine reads it: letters of either case, any number of digits (leading zeros too)
 LETTERS = re.compile(rb"([A-Z]+)(\d+)")
 DIGITS = re.compile(rb"\d+")
+UNPREFIXED_CELL = re.compile(rb"<c[\s/>]")
 ERROR_CELL = re.compile(rb"""<((?:[\w.-]+:)?)c\b([^>]*?)\st\s*=\s*["']e["'][^>]*>(.*?)</\1c>""", re.S)
 ERROR_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 # an attribute r after a space or, as calamine also accepts, right after the previous value's quote
-CELL_R = re.compile(rb"""[\s"']r\s*=\s*(["'])([A-Za-z]{1,7})(\d{1,18})\1""")
-ROW_R = re.compile(rb"""[\s"']r\s*=\s*(["'])(\d{1,18})\1""")
+CELL_R = re.compile(rb"""(?<=[\s"'])r\s*=\s*(["'])([A-Za-z]{1,7})(\d{1,18})\1""")
+ROW_R = re.compile(rb"""(?<=[\s"'])r\s*=\s*(["'])(\d{1,18})\1""")
 SHARED_REF = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:[\w.-]+:)?v>\s*(\d+)\s*<""")
 # the exact path: every row and cell tag, whatever its prefix (calamine matches local names), any
 # attribute order and quoting, references optional
@@ -208,8 +209,10 @@ class _SheetScanner:
         info = self.info
         if b":" in data and data.count(b":c") != (data.count(self.cell_ref) if self.p else 0):
             return False  # cells under another prefix
-        if self.p and (b"<c " in data or b"<c>" in data):
+        if self.p and b"<c" in data and UNPREFIXED_CELL.search(data):
             return False  # cells in the default namespace beside prefixed ones
+        if _odd_row(self.p).search(data):
+            return False  # a row tag without r="N" first, or with two: an exact walk counts rows as calamine does
         ref = self.cell_ref
         rows, columns = info.rows, info.columns
         k = len(data)
@@ -259,25 +262,29 @@ class _SheetScanner:
 
     def _exact(self, data: bytes) -> None:
         """Any attribute order, quoting and prefix, implicit positions: each row and cell tag in turn
-        (slow, exact)."""
+        (slow, exact). As calamine does, a row without ``r`` follows the previous row tag, and a
+        cell without one follows the previous cell in the row of its row tag."""
         info = self.info
         self.walked = True
         for m in TOKENS.finditer(data):
             kind, attrs = m.group(1), m.group(2)
             if kind == b"row":
-                r = ROW_R.search(attrs)
-                self.row = int(r.group(2)) if r else self.row + 1
+                numbers = [int(r[1]) for r in ROW_R.findall(attrs)]
+                self.row = max(numbers) if numbers else self.row + 1  # repeated: the farthest counts
                 self.col = 0
                 continue
             info.cells += 1
             refs = CELL_R.findall(attrs)
             if refs:  # calamine takes the last of repeated r attributes; the extent counts every one
-                self.col, self.row = col_index(refs[-1][1]), int(refs[-1][2])
+                self.col = col_index(refs[-1][1])
+                row = max(int(r[2]) for r in refs)
+                col = max(col_index(r[1]) for r in refs)
             else:
                 self.col += 1
+                row, col = self.row, self.col
             if not m.group(3):  # an open tag, not self-closing: the cell holds something
-                info.rows = max([info.rows, self.row] + [int(r[2]) for r in refs])
-                info.columns = max([info.columns, self.col] + [col_index(r[1]) for r in refs])
+                info.rows = max(info.rows, row)
+                info.columns = max(info.columns, col)
 
     def _errors(self, data: bytes) -> None:
         for m in ERROR_CELL.finditer(data):
@@ -286,6 +293,13 @@ class _SheetScanner:
             if ref and value:
                 row, col = int(ref.group(3)) - 1, col_index(ref.group(2)) - 1
                 self.info.errors.setdefault(row, {})[col] = value.group(1).decode("utf-8", "replace")[:32]
+
+
+@functools.lru_cache(maxsize=8)
+def _odd_row(prefix: bytes) -> re.Pattern:
+    """A row tag not written ``<row r="N"``, or with a second ``r`` (one search: rows are few)."""
+    return re.compile(b"<" + re.escape(prefix) + rb'row(?:(?! r="\d+")[\s/>]'
+                      + rb"""| r="\d+"[^>r]*+(?:r(?![\s=])[^>r]*+)*+r\s*=)""")
 
 
 @functools.lru_cache(maxsize=256)

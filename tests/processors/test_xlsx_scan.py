@@ -1,0 +1,92 @@
+"""The xlsx scan against calamine itself: for sheets written every way calamine accepts, the extent
+the scan measures is never smaller than the grid calamine builds (a smaller one would let calamine
+allocate past the limits and abort the process)."""
+from __future__ import annotations
+
+import random
+import zipfile
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from processors.sheets import column_letters
+from processors.xlsx_scan import scan
+from tests.processors.test_xlsx import MAIN_NS, hand_workbook
+
+LIMITS = {"max_rows": 10**8, "max_columns": 100_000, "max_cells": 10**10, "max_extracted_chars": 10**9}
+
+
+class Writer:
+    """Random sheet XML: quotes, spacing, case, leading zeros, prefixes, repeated and missing
+    references, rows and cells out of order, empty and styled cells."""
+
+    def __init__(self, seed: int):
+        self.rnd = random.Random(seed)
+
+    def space(self) -> str:
+        return self.rnd.choice([" ", "  ", "\t", "\n", " \r\n "])
+
+    def attr(self, name: str, value: object) -> str:
+        q = self.rnd.choice(['"', "'"])
+        return f"{name}{self.rnd.choice(['', ' '])}={self.rnd.choice(['', ' '])}{q}{value}{q}"
+
+    def cell(self, row: int, col: int, prefix: str) -> str:
+        rnd = self.rnd
+        ref = column_letters(col) + "0" * rnd.choice([0, 0, 0, 2]) + str(row)
+        ref = ref.lower() if rnd.random() < 0.2 else ref
+        attrs = [self.attr("r", ref)] if rnd.random() < 0.9 else []
+        if rnd.random() < 0.3:
+            attrs.append(self.attr("s", "0"))
+        if rnd.random() < 0.2:
+            attrs.insert(0, self.attr("t", "n"))
+        if rnd.random() < 0.05:
+            attrs.append(self.attr("r", column_letters(rnd.randint(1, 60)) + str(rnd.randint(1, 900))))
+        body = "".join((self.space() if i == 0 or rnd.random() < 0.9 else "") + a for i, a in enumerate(attrs))
+        if rnd.random() < 0.15:
+            return f"<{prefix}c{body}/>"
+        return f"<{prefix}c{body}><{prefix}v>1</{prefix}v></{prefix}c>"
+
+    def sheet(self, first_row: int = 0) -> str:
+        rnd = self.rnd
+        prefix = "x:" if rnd.random() < 0.3 else ""
+        rows = sorted(rnd.sample(range(first_row + 1, first_row + 600), rnd.randint(1, 30)))
+        if rnd.random() < 0.2:
+            rnd.shuffle(rows)
+        parts = [f'<{prefix}row r="{r}"><{prefix}c r="A{r}"><{prefix}v>1</{prefix}v></{prefix}c></{prefix}row>'
+                 for r in range(1, first_row + 1)]  # a long ordinary start: several blocks
+        for r in rows:
+            cols = sorted(rnd.sample(range(1, 80), rnd.randint(1, 6)))
+            if rnd.random() < 0.2:
+                rnd.shuffle(cols)
+            number = self.attr("r", r) if rnd.random() < 0.9 else ""
+            cells = "".join(self.cell(r, c, rnd.choice([prefix, prefix, prefix, "y:", ""])) for c in cols)
+            parts.append(f"<{prefix}row {number}>{cells}</{prefix}row>")
+        return (f'<{prefix}sheetData xmlns:x="{MAIN_NS}" xmlns:y="{MAIN_NS}">' + "".join(parts)
+                + f"</{prefix}sheetData>")
+
+
+def _compare(path) -> None:
+    try:
+        end = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").end
+    except Exception:  # calamine refuses it: nothing to allocate
+        return
+    if end is None:
+        return
+    with zipfile.ZipFile(path) as zf:
+        info = scan(zf, LIMITS).sheets[0]
+    assert max(info.rows, info.row_bound) >= end[0] + 1 and info.columns >= end[1] + 1, \
+        (end, info.rows, info.row_bound, info.columns, path.read_bytes()[:3000])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_scan_is_never_smaller_than_calamines_grid(tmp_path, seed):
+    writer = Writer(seed)
+    for i in range(40):
+        _compare(hand_workbook(tmp_path / f"w{i}.xlsx", writer.sheet()))
+
+
+def test_scan_over_several_blocks(tmp_path):
+    """Unusual rows after a megabyte of ordinary ones: the walk that takes over counts rows on."""
+    writer = Writer(99)
+    for i in range(6):
+        _compare(hand_workbook(tmp_path / f"w{i}.xlsx", writer.sheet(first_row=25_000)))
