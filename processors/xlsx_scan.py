@@ -466,7 +466,13 @@ def _check_rest(zf: zipfile.ZipFile, book: WorkbookInfo) -> None:
 
 ODS_TOKEN = re.compile(rb"<(?:\w+:)?(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>"
                        rb"|</(?:\w+:)?(table-row|table)>")
-ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,10})"')
+# either quote, spaces around "=", any number of digits; a repeated attribute counts at its largest
+ODS_REPEAT = re.compile(rb"""number-(?:rows|columns)-repeated\s*=\s*["']\s*(\d+)""")
+ODS_VALUE = re.compile(rb"value-type\s*=")
+
+
+def _repeats(attrs: bytes) -> int:
+    return max((int(n) for n in ODS_REPEAT.findall(attrs)), default=1)
 
 
 class _OdsExtent:
@@ -478,32 +484,45 @@ class _OdsExtent:
         self.rows = self.columns = 0  # extent of the current table
         self.row = self.col = self.last = 0
         self.repeat = 1
+        self.depth = 0  # tables open: a table inside a cell is skipped, as calamine skips it
 
     def feed(self, data: bytes) -> None:
         for m in ODS_TOKEN.finditer(data):
             tag, attrs, closed, end = m.groups()
-            if end == b"table-row" or (tag == b"table-row" and closed):
+            if tag == b"table" or end == b"table":
+                self._table(tag, attrs, closed)
+            elif self.depth > 1:
+                continue
+            elif end == b"table-row" or (tag == b"table-row" and closed):
                 if tag:
                     self._row_start(attrs)
                 self._row_end()
-            elif end == b"table":
-                self._check()
-            elif tag == b"table":
-                name = re.search(rb'name="([^"]{0,100})"', attrs)
-                self.name = name.group(1).decode("utf-8", "replace") if name else "?"
-                self.rows = self.columns = self.row = 0
             elif tag == b"table-row":
                 self._row_start(attrs)
             else:  # a cell: it counts when it holds something (a value type or content)
-                rep = ODS_REPEAT.search(attrs)
-                n = int(rep.group(1)) if rep else 1
-                if not closed or b"value-type=" in attrs:
+                n = _repeats(attrs)
+                if not closed or ODS_VALUE.search(attrs):
                     self.last = self.col + n
                 self.col += n
 
+    def _table(self, tag: bytes | None, attrs: bytes, closed: bytes) -> None:
+        """A sheet's table starts or ends; a table inside a cell is skipped, as calamine skips it."""
+        if tag:  # <table:table ...>, or an empty <table:table/>
+            if self.depth == 0:
+                name = re.search(rb"""name\s*=\s*["']([^"']{0,100})""", attrs)
+                self.name = name.group(1).decode("utf-8", "replace") if name else "?"
+                self.rows = self.columns = self.row = 0
+                if closed:
+                    self._check()
+            if not closed:
+                self.depth += 1
+            return
+        self.depth = max(self.depth - 1, 0)
+        if self.depth == 0:
+            self._check()
+
     def _row_start(self, attrs: bytes) -> None:
-        rep = ODS_REPEAT.search(attrs)
-        self.repeat = int(rep.group(1)) if rep else 1
+        self.repeat = _repeats(attrs)
         self.col = self.last = 0
 
     def _row_end(self) -> None:

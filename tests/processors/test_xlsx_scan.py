@@ -90,3 +90,47 @@ def test_scan_over_several_blocks(tmp_path):
     writer = Writer(99)
     for i in range(6):
         _compare(hand_workbook(tmp_path / f"w{i}.xlsx", writer.sheet(first_row=25_000)))
+
+
+class OdsWriter(Writer):
+    """Random OpenDocument tables: repeats in either quote and spacing, covered cells, empty and
+    valued cells, and tables inside cells (calamine skips them; the scan must not lose count)."""
+
+    def cell(self, depth: int = 0) -> str:
+        rnd = self.rnd
+        attrs = []
+        if rnd.random() < 0.3:
+            attrs.append(self.attr("table:number-columns-repeated", rnd.randint(1, 40)))
+        if rnd.random() < 0.6:
+            attrs += [self.attr("office:value-type", "float"), self.attr("office:value", "1")]
+        tag = rnd.choice(["table:table-cell"] * 5 + ["table:covered-table-cell"])
+        body = "".join(self.space() + a for a in attrs)
+        kind = rnd.random()
+        if kind < 0.4 or depth:
+            return f"<{tag}{body}/>"
+        if kind < 0.9:
+            return f"<{tag}{body}><text:p>1</text:p></{tag}>"
+        return f"<{tag}{body}><table:table table:name='inner'>{self.row(depth + 1)}</table:table></{tag}>"
+
+    def row(self, depth: int = 0) -> str:
+        repeat = self.attr("table:number-rows-repeated", self.rnd.randint(1, 30)) if self.rnd.random() < 0.3 else ""
+        return f"<table:table-row {repeat}>" + "".join(self.cell(depth) for _ in range(self.rnd.randint(1, 6))) \
+            + "</table:table-row>"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ods_scan_refuses_whatever_calamine_would_fill_past_the_limits(tmp_path, seed):
+    from processors.xlsx_scan import scan_ods
+    from pyramid_jobs import ProcessingError
+    from tests.processors.test_xlsx import _ods
+
+    writer = OdsWriter(seed)
+    for i in range(40):
+        path = _ods(tmp_path / f"t{i}.ods", "".join(writer.row() for _ in range(writer.rnd.randint(1, 20))))
+        end = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").end
+        if end is None:
+            continue
+        for limits in ({"max_rows": end[0], "max_columns": 10**6, "max_cells": 10**12},
+                       {"max_rows": 10**6, "max_columns": end[1], "max_cells": 10**12}):
+            with zipfile.ZipFile(path) as zf, pytest.raises(ProcessingError):
+                scan_ods(zf, limits)
