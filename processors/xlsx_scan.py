@@ -48,7 +48,9 @@ ERROR_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 # an attribute r after a space or, as calamine also accepts, right after the previous value's quote
 CELL_R = re.compile(rb"""(?<=[\s"'])r\s*=\s*(["'])([A-Za-z]{1,7})(\d{1,18})\1""")
 ROW_R = re.compile(rb"""(?<=[\s"'])r\s*=\s*(["'])(\d{1,18})\1""")
-SHARED_REF = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:[\w.-]+:)?v>\s*(\d+)\s*<""")
+# a shared-string cell's index, whatever comes between its tag and its <v> (a formula, say)
+SHARED_REF = re.compile(rb"""(?<=[\s"'])t\s*=\s*["']s["'][^>]*>(?:(?!</?(?:[\w.-]+:)?c[\s/>]).)*?"""
+                        rb"""<(?:[\w.-]+:)?v>\s*(\d+)\s*<""", re.S)
 # the exact path: every row and cell tag, whatever its prefix (calamine matches local names), any
 # attribute order and quoting, references optional
 TOKENS = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*?)(/?)>")
