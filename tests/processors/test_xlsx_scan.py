@@ -20,8 +20,9 @@ class Writer:
     """Random sheet XML: quotes, spacing, case, leading zeros, prefixes, repeated and missing
     references, rows and cells out of order, empty and styled cells."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, shared: bool = False):
         self.rnd = random.Random(seed)
+        self.shared = shared  # some cells are shared strings (index 0-4)
 
     def space(self) -> str:
         return self.rnd.choice([" ", "  ", "\t", "\n", " \r\n "])
@@ -37,14 +38,17 @@ class Writer:
         attrs = [self.attr("r", ref)] if rnd.random() < 0.9 else []
         if rnd.random() < 0.3:
             attrs.append(self.attr("s", "0"))
-        if rnd.random() < 0.2:
-            attrs.insert(0, self.attr("t", "n"))
+        kind = "s" if self.shared and rnd.random() < 0.5 else "n"
+        if kind == "s" or rnd.random() < 0.2:
+            attrs.insert(rnd.randint(0, len(attrs)), self.attr("t", kind))
         if rnd.random() < 0.05:
             attrs.append(self.attr("r", column_letters(rnd.randint(1, 60)) + str(rnd.randint(1, 900))))
         body = "".join((self.space() if i == 0 or rnd.random() < 0.9 else "") + a for i, a in enumerate(attrs))
         if rnd.random() < 0.15:
             return f"<{prefix}c{body}/>"
-        return f"<{prefix}c{body}><{prefix}v>1</{prefix}v></{prefix}c>"
+        value = str(rnd.randint(0, 4)) if kind == "s" else "1"
+        formula = f"<{prefix}f>A1</{prefix}f>" if rnd.random() < 0.1 else ""
+        return f"<{prefix}c{body}>{formula}<{prefix}v>{value}</{prefix}v></{prefix}c>"
 
     def sheet(self, first_row: int = 0) -> str:
         rnd = self.rnd
@@ -83,6 +87,29 @@ def test_scan_is_never_smaller_than_calamines_grid(tmp_path, seed):
     writer = Writer(seed)
     for i in range(40):
         _compare(hand_workbook(tmp_path / f"w{i}.xlsx", writer.sheet()))
+
+
+SHARED = ["a" * 10, "b" * 20, "c" * 30, "d" * 40, "e" * 50]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_expanded_text_is_never_less_than_calamines(tmp_path, seed):
+    """The characters shared-string references expand to, as the scan counts them, are at least
+    what calamine puts in the cells: a limit just below calamine's total is refused."""
+    from pyramid_jobs import ProcessingError
+
+    writer = Writer(seed, shared=True)
+    for i in range(30):
+        path = hand_workbook(tmp_path / f"w{i}.xlsx", writer.sheet(), shared=SHARED)
+        try:
+            rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python()
+        except Exception:
+            continue
+        total = sum(len(v) for row in rows for v in row if isinstance(v, str))
+        if not total:
+            continue
+        with zipfile.ZipFile(path) as zf, pytest.raises(ProcessingError):
+            scan(zf, {**LIMITS, "max_extracted_chars": total - 1})
 
 
 def test_scan_over_several_blocks(tmp_path):
