@@ -269,28 +269,13 @@ class SheetReader:
     def _write(self, columns: list[tuple], first: int, last: int, filled: np.ndarray | None,
                errors: dict[int, dict[int, str]]) -> None:
         """Rows ``first..last`` of the batch: cells for the CSV and series for the statistics together."""
-        assert self.stats is not None
-        whole = first == 0 and last == len(columns[0]) - 1
         keep = None if filled is None else filled[first:last + 1]
         if keep is not None and keep.all():
             keep = None
-        out_columns: list = []
-        texts: list | None = []  # the same cells as text, while no column needs the csv writer
-        for stats, values in zip(self.stats.columns, columns, strict=False):
-            values = values if whole else values[first:last + 1]
-            cells, series, kind = _convert(iso_durations(values) if self.iso_durations else values)
-            out_columns.append(cells)
-            if texts is not None:
-                text = csv_text(cells, kind)
-                if text is None:
-                    texts = None
-                else:
-                    texts.append(text)
-            stats.feed(series[keep] if keep is not None else series)
-        self.stats.rows += last - first + 1 if keep is None else int(keep.sum())
+        cells, texts = self._columns(columns, first, last, keep)
         plain = texts is not None and len(texts) > 1 and not any(
             NEEDS_QUOTES.search(t) for e in errors.values() for t in e.values())
-        rows = list(zip(*(texts if plain else out_columns), strict=True))
+        rows = list(zip(*(texts if plain else cells), strict=True))
         if keep is not None:
             for i in np.flatnonzero(~keep).tolist():
                 rows[i] = ()
@@ -301,6 +286,28 @@ class SheetReader:
             self.out.write("\r\n".join(map(",".join, rows)) + "\r\n")
         else:
             self.writer.writerows(rows)
+
+    def _columns(self, columns: list[tuple], first: int, last: int,
+                 keep: np.ndarray | None) -> tuple[list, list | None]:
+        """Each column's cells for the CSV, and the same as text while no column needs the csv
+        writer (else None); the statistics are fed on the way."""
+        assert self.stats is not None
+        whole = first == 0 and last == len(columns[0]) - 1
+        cells: list = []
+        texts: list | None = []
+        for stats, values in zip(self.stats.columns, columns, strict=False):
+            values = values if whole else values[first:last + 1]
+            column, series, kind = _convert(iso_durations(values) if self.iso_durations else values)
+            cells.append(column)
+            if texts is not None:
+                text = csv_text(column, kind)
+                if text is None:
+                    texts = None
+                else:
+                    texts.append(text)
+            stats.feed(series[keep] if keep is not None else series)
+        self.stats.rows += last - first + 1 if keep is None else int(keep.sum())
+        return cells, texts
 
     def _start_stats(self, first: list) -> None:
         """The first row with data is the header when all its cells are non-blank text."""
