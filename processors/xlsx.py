@@ -22,6 +22,7 @@ from . import limits as builtin_limits
 from . import warmup
 from .ooxml import is_encrypted_ooxml, open_ooxml
 from .safety import OLE_MAGIC, ZIP_MAGIC, check_zip, zip_errors
+from .xls_scan import check_extents, is_encrypted
 from .xlsx_scan import SheetInfo, scan, scan_ods
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -239,17 +240,21 @@ class XlsProcessor(_CalamineOnly):
 
         try:
             with olefile.OleFileIO(str(ctx.path)) as ole:
-                streams = {"/".join(e).lower() for e in ole.listdir(streams=True, storages=True)}
+                entries = ole.listdir(streams=True, storages=True)
+                streams = {"/".join(e).lower() for e in entries}
+                books = [ole.openstream(e).read() for e in entries if "/".join(e).lower() in ("workbook", "book")]
         except Exception:
             raise ProcessingError("corrupt_file", "The file is not a readable Excel 97-2003 workbook: its OLE "
                                                   "container is damaged.") from None
-        if "encryptioninfo" in streams or "encryptedpackage" in streams:
+        if "encryptioninfo" in streams or "encryptedpackage" in streams or any(map(is_encrypted, books)):
             raise ProcessingError("encrypted", "The workbook is encrypted with a password; save it without one and "
                                                "upload it again.")
         if "workbook" not in streams and "book" not in streams:
             other = "a Word document" if "worddocument" in streams else "no workbook"
             raise ProcessingError("unsupported_content", f"The file is an Office file holding {other}, not an "
                                                          "Excel 97-2003 workbook.")
+        for book in books:  # each sheet's extent, before calamine allocates its grid
+            check_extents(book, ctx.limits)
         return any(s.startswith("_vba_project_cur") for s in streams)
 
 

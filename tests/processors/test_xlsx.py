@@ -591,3 +591,32 @@ def test_csv_is_what_the_csv_module_writes(tmp_path, rows):
     with open(want, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(expected)
     assert run.artifacts[run.result["sheets"][0]["csv"]].read_bytes() == want.read_bytes()
+
+
+def _far_cell_xls(tmp_path, corpus, row: int, col: int):
+    """The corpus's xls with its first NUMBER record moved to (row, col): a well-formed record."""
+    import shutil
+    import struct
+
+    import olefile
+
+    path = tmp_path / "far.xls"
+    shutil.copy(corpus / "xls_calamine_base.xls", path)
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        pos = 0
+        while struct.unpack_from("<H", data, pos)[0] != 0x0203:  # NUMBER
+            pos += 4 + struct.unpack_from("<H", data, pos + 2)[0]
+        struct.pack_into("<HH", data, pos + 4, row, col)
+        ole.write_stream("Workbook", bytes(data))
+    return path
+
+
+def test_xls_far_cell_is_refused_before_calamine_allocates(tmp_path, corpus):
+    """One cell record at row 65,535, column 16,383 asks calamine for a billion-cell grid (34 GB: the
+    process aborts); the BIFF records are measured first."""
+    with pytest.raises(ProcessingError) as info:
+        run_processor(XlsProcessor(), _far_cell_xls(tmp_path, corpus, 65535, 16383))
+    assert info.value.code == "too_large" and "16,384 columns" in info.value.message
+    run = run_processor(XlsProcessor(), _far_cell_xls(tmp_path, corpus, 3, 12))  # near: read as usual
+    assert run.result["sheets"][0]["columns"] == 13

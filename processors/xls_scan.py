@@ -1,0 +1,115 @@
+"""One pass over an xls workbook's BIFF records, before calamine loads a sheet.
+
+calamine builds each sheet as one dense grid sized by the positions of its cells, and a BIFF cell
+record holds a 16-bit row and a 16-bit column: one cell at row 65,535, column 16,383 (a well-formed
+record, if not a valid sheet) asks for a billion cells, and the process aborts when the allocation
+fails. Here every cell record of each sheet's substream (from its BOF record to its EOF) is read for
+its position, so the limits are checked on what is really there before calamine allocates anything.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pyramid_jobs import ProcessingError
+
+# records that place one cell (row, column first), BIFF2 to BIFF8: BLANK, INTEGER, NUMBER, LABEL,
+# BOOLERR, FORMULA (three versions), NUMBER, LABEL, BOOLERR, BLANK, RK, RSTRING, LABELSST
+ONE_CELL = frozenset({0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0006, 0x0206, 0x0406, 0x0203, 0x0204, 0x0205,
+                      0x0201, 0x027E, 0x00D6, 0x00FD})
+# MULRK and MULBLANK: a row, its first column, ..., its last column (the record's last two bytes)
+MANY_CELLS = frozenset({0x00BD, 0x00BE})
+BOF = frozenset({0x0009, 0x0209, 0x0409, 0x0809})
+EOF = 0x000A
+BOUNDSHEET = 0x0085
+FILEPASS = 0x002F  # the records after it are encrypted: their bytes are no positions
+HEAD = struct.Struct("<HH")
+POSITION = struct.Struct("<HH")
+
+
+@dataclass
+class SheetExtent:
+    name: str
+    rows: int = 0  # 1-based: the last row holding a cell record (0: none)
+    columns: int = 0
+
+
+def sheet_extents(stream: bytes) -> list[SheetExtent]:
+    """The extent of every sheet of a Workbook (or Book) stream. Each is measured from where its
+    BOUNDSHEET record says it starts, as calamine reads it (not from where a walk of the stream
+    would meet it: a sheet may start inside another record's bytes), to its own EOF, charts inside
+    it included; a stream with no BOUNDSHEET (BIFF2-4, one sheet) is measured whole."""
+    names = _sheet_names(stream)
+    if not names:
+        return [_measure(stream, 0, "sheet 1", whole=True)]
+    return [_measure(stream, offset, name) for offset, name in names.items()]
+
+
+def _measure(stream: bytes, pos: int, name: str, whole: bool = False) -> SheetExtent:
+    sheet = SheetExtent(name)
+    depth, end = 0, len(stream)
+    while pos + 4 <= end:
+        kind, size = HEAD.unpack_from(stream, pos)
+        body = pos + 4
+        if kind in BOF:
+            depth += 1
+        elif kind == EOF:
+            depth -= 1
+            if depth <= 0 and not whole:
+                break
+        elif size >= 4 and body + size <= end:
+            if kind in ONE_CELL:
+                row, col = POSITION.unpack_from(stream, body)
+                _grow(sheet, row, col)
+            elif kind in MANY_CELLS and size >= 6:
+                row, _ = POSITION.unpack_from(stream, body)
+                (last,) = struct.unpack_from("<H", stream, body + size - 2)
+                _grow(sheet, row, last)
+        pos = body + size
+    return sheet
+
+
+def is_encrypted(stream: bytes) -> bool:
+    """Whether the workbook's own substream holds a FILEPASS record (a password protects it)."""
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        kind, size = HEAD.unpack_from(stream, pos)
+        if kind == FILEPASS:
+            return True
+        if kind == EOF:
+            return False
+        pos += 4 + size
+    return False
+
+
+def _grow(sheet: SheetExtent, row: int, col: int) -> None:
+    sheet.rows = max(sheet.rows, row + 1)
+    sheet.columns = max(sheet.columns, col + 1)
+
+
+def _sheet_names(stream: bytes) -> dict[int, str]:
+    """Stream offset of each sheet's BOF -> its name, from the BOUNDSHEET records (BIFF5 and 8)."""
+    names: dict[int, str] = {}
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        kind, size = HEAD.unpack_from(stream, pos)
+        if kind == BOUNDSHEET and size >= 8:
+            (offset,) = struct.unpack_from("<I", stream, pos + 4)
+            count = stream[pos + 10]
+            flags = stream[pos + 11] if size > 8 else 0
+            raw = stream[pos + 12:pos + 12 + count * (2 if flags & 1 else 1)]
+            names[offset] = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+        pos += 4 + size
+    return names
+
+
+def check_extents(stream: bytes, limits: Mapping[str, int]) -> None:
+    """Refuse (``too_large``) a workbook one of whose sheets spans more than the limits allow."""
+    for sheet in sheet_extents(stream):
+        if sheet.rows > limits["max_rows"] or sheet.columns > limits["max_columns"] or \
+                sheet.rows * sheet.columns > limits["max_cells"]:
+            raise ProcessingError("too_large", f"The sheet {sheet.name!r} spans {sheet.rows:,} rows by "
+                                               f"{sheet.columns:,} columns; the limits are {limits['max_rows']:,} "
+                                               f"rows, {limits['max_columns']:,} columns and "
+                                               f"{limits['max_cells']:,} cells.")
