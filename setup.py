@@ -77,6 +77,7 @@ testing = [
     "flower>=2.0",
     "tornado>=6.3",
     "markitdown[docx]>=0.1",
+    "xlwt>=1.3",  # writes the xls test workbooks (shared strings split over CONTINUE records)
 ]
 
 setup(

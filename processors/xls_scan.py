@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyramid_jobs import ProcessingError
 
@@ -24,6 +24,7 @@ BOF = frozenset({0x0009, 0x0209, 0x0409, 0x0809})
 EOF = 0x000A
 BOUNDSHEET = 0x0085
 FILEPASS = 0x002F  # the records after it are encrypted: their bytes are no positions
+SST, CONTINUE, LABELSST = 0x00FC, 0x003C, 0x00FD
 HEAD = struct.Struct("<HH")
 POSITION = struct.Struct("<HH")
 
@@ -33,6 +34,7 @@ class SheetExtent:
     name: str
     rows: int = 0  # 1-based: the last row holding a cell record (0: none)
     columns: int = 0
+    shared: list = field(default_factory=list)  # the shared-string index of each LABELSST record
 
 
 def sheet_extents(stream: bytes) -> list[SheetExtent]:
@@ -62,6 +64,8 @@ def _measure(stream: bytes, pos: int, name: str, whole: bool = False) -> SheetEx
             if kind in ONE_CELL:
                 row, col = POSITION.unpack_from(stream, body)
                 _grow(sheet, row, col)
+                if kind == LABELSST and size >= 10:
+                    sheet.shared.append(struct.unpack_from("<I", stream, body + 6)[0])
             elif kind in MANY_CELLS and size >= 6:
                 row, _ = POSITION.unpack_from(stream, body)
                 (last,) = struct.unpack_from("<H", stream, body + size - 2)
@@ -104,9 +108,86 @@ def _sheet_names(stream: bytes) -> dict[int, str]:
     return names
 
 
+def shared_string_lengths(stream: bytes) -> list[int]:
+    """The length in characters of each string of the workbook's SST record and its CONTINUE
+    records (a string's characters may run on into the next CONTINUE, which then starts with a
+    byte saying whether they are one or two bytes wide)."""
+    parts: list[bytes] = []
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        kind, size = HEAD.unpack_from(stream, pos)
+        body = stream[pos + 4:pos + 4 + size]
+        if kind == SST:
+            parts = [body[8:]]  # after the total and unique counts
+        elif kind == CONTINUE and parts:
+            parts.append(body)
+        elif parts or kind == EOF:
+            break
+        pos += 4 + size
+    return _Strings(parts).lengths() if parts else []
+
+
+class _Strings:
+    """Reads string headers across the SST's parts; only the lengths are kept."""
+
+    def __init__(self, parts: list[bytes]):
+        self.parts, self.part, self.pos = parts, 0, 0
+
+    def _take(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n and self.part < len(self.parts):
+            data = self.parts[self.part]
+            piece = data[self.pos:self.pos + n - len(out)]
+            out += piece
+            self.pos += len(piece)
+            if self.pos >= len(data):
+                self.part, self.pos = self.part + 1, 0
+        if len(out) < n:
+            raise EOFError
+        return out
+
+    def _chars(self, count: int, wide: bool) -> None:
+        while count > 0:
+            if self.part >= len(self.parts):
+                raise EOFError
+            room = (len(self.parts[self.part]) - self.pos) // (2 if wide else 1)
+            step = min(count, room)
+            self.pos += step * (2 if wide else 1)
+            count -= step
+            if count > 0:  # the characters go on in the next part, after a byte giving their width
+                self.part, self.pos = self.part + 1, 0
+                wide = bool(self._take(1)[0] & 1)
+
+    def lengths(self) -> list[int]:
+        out: list[int] = []
+        try:
+            while self.part < len(self.parts):
+                count, flags = struct.unpack("<HB", self._take(3))
+                runs = struct.unpack("<H", self._take(2))[0] if flags & 0x08 else 0
+                extra = struct.unpack("<I", self._take(4))[0] if flags & 0x04 else 0
+                self._chars(count, bool(flags & 0x01))
+                self._take(4 * runs + extra)
+                out.append(count)
+        except EOFError:
+            pass
+        return out
+
+
 def check_extents(stream: bytes, limits: Mapping[str, int]) -> None:
-    """Refuse (``too_large``) a workbook one of whose sheets spans more than the limits allow."""
-    for sheet in sheet_extents(stream):
+    """Refuse (``too_large``) a workbook one of whose sheets spans more than the limits allow, or
+    whose shared strings expand past ``max_extracted_chars`` (calamine copies a shared string into
+    every cell that points at it)."""
+    sheets = sheet_extents(stream)
+    refs = [i for sheet in sheets for i in sheet.shared]
+    max_chars = limits.get("max_extracted_chars")
+    if refs and max_chars:
+        lengths = shared_string_lengths(stream)
+        chars = sum(lengths[i] for i in refs if i < len(lengths))
+        if chars > max_chars:
+            raise ProcessingError("too_large", f"The workbook's text expands to more than {max_chars:,} characters "
+                                               "(its shared strings are repeated that often); the limit is "
+                                               f"{max_chars:,}.")
+    for sheet in sheets:
         if sheet.rows > limits["max_rows"] or sheet.columns > limits["max_columns"] or \
                 sheet.rows * sheet.columns > limits["max_cells"]:
             raise ProcessingError("too_large", f"The sheet {sheet.name!r} spans {sheet.rows:,} rows by "

@@ -620,3 +620,47 @@ def test_xls_far_cell_is_refused_before_calamine_allocates(tmp_path, corpus):
     assert info.value.code == "too_large" and "16,384 columns" in info.value.message
     run = run_processor(XlsProcessor(), _far_cell_xls(tmp_path, corpus, 3, 12))  # near: read as usual
     assert run.result["sheets"][0]["columns"] == 13
+
+
+def _xlwt_book(path, cells):
+    """An xls written by xlwt: ``cells`` maps (sheet, row, col) to text (shared strings)."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheets = {}
+    for (sheet, row, col), text in cells.items():
+        if sheet not in sheets:
+            sheets[sheet] = book.add_sheet(sheet)
+        sheets[sheet].write(row, col, text)
+    book.save(str(path))
+    return path
+
+
+def test_xls_shared_strings_measured_as_calamine_reads_them(tmp_path):
+    """Thousands of strings, wide characters among them, split over CONTINUE records: the text they
+    expand to is counted exactly, so a limit one character below what calamine puts in the cells is
+    refused and one at it is not."""
+    import random
+
+    from python_calamine import CalamineWorkbook
+
+    rnd = random.Random(3)
+    texts = ["".join(rnd.choice("abcdefgh中文字éñ") for _ in range(rnd.randint(1, 400))) for _ in range(3000)]
+    cells = {("S1" if i % 2 else "S2", i // 2, i % 3): t for i, t in enumerate(texts + texts[:500])}
+    path = _xlwt_book(tmp_path / "strings.xls", cells)
+    book = CalamineWorkbook.from_path(str(path))
+    total = sum(len(v) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python()
+                for v in row if isinstance(v, str))
+    with pytest.raises(ProcessingError) as info:
+        run_processor(XlsProcessor(), path, limits={"max_extracted_chars": total - 1})
+    assert info.value.code == "too_large" and "characters" in info.value.message
+    run = run_processor(XlsProcessor(), path, limits={"max_extracted_chars": total})
+    assert sum(s["rows"] for s in run.result["sheets"]) == 3500
+
+
+def test_xls_shared_string_bomb_is_refused(tmp_path):
+    """One 30,000-character string in 2,000 cells is 60 million characters once calamine copies it in."""
+    path = _xlwt_book(tmp_path / "bomb.xls", {("S", r, 0): "x" * 30_000 for r in range(2000)})
+    with pytest.raises(ProcessingError) as info:
+        run_processor(XlsProcessor(), path, limits={"max_extracted_chars": 10_000_000})
+    assert info.value.code == "too_large"
