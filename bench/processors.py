@@ -62,34 +62,25 @@ with open(PATH, encoding="utf-8") as f:
 """,
 }
 
+PDFIUM_LOOP = """
+import pypdfium2 as pdfium
+doc = pdfium.PdfDocument(PATH)
+text = []
+for i in range(len(doc)):
+    page = doc[i]
+    textpage = page.get_textpage()
+    text.append(textpage.get_text_range())
+    textpage.close()
+    page.close()
+"""
+
 # Other readers of the same format, timed on the same file in the same run and printed beside ours.
 OTHERS = {
     "pdf": {
-        "pypdfium2": ("pypdfium2", """
-import pypdfium2 as pdfium
-doc = pdfium.PdfDocument(PATH)
-text = []
-for i in range(len(doc)):
-    page = doc[i]
-    textpage = page.get_textpage()
-    text.append(textpage.get_text_range())
-    textpage.close()
-    page.close()
-"""),
+        "pypdfium2": ("pypdfium2", PDFIUM_LOOP),
         # glibc hands the memory of each freed text page back to the system and faults it in again for
         # the next: in a main-thread loop a third of PDFium's time. Kept (M_TOP_PAD), PDFium's own floor.
-        "pypdfium2, heap kept": ("ctypes, pypdfium2", """
-ctypes.CDLL(None).mallopt(-2, 4 << 20)
-import pypdfium2 as pdfium
-doc = pdfium.PdfDocument(PATH)
-text = []
-for i in range(len(doc)):
-    page = doc[i]
-    textpage = page.get_textpage()
-    text.append(textpage.get_text_range())
-    textpage.close()
-    page.close()
-"""),
+        "pypdfium2, heap kept": ("ctypes, pypdfium2", "\nctypes.CDLL(None).mallopt(-2, 4 << 20)" + PDFIUM_LOOP),
         "pdftotext": ("subprocess", """
 subprocess.run(["pdftotext", "-enc", "UTF-8", PATH, PATH + ".txt"], check=True, capture_output=True)
 """),
