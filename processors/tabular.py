@@ -173,17 +173,41 @@ class ColumnStats:
         self.sample[slots[keep]] = arr[keep]
 
     def _count_values(self, values: pd.Series, keys: list | None = None) -> None:
-        """Distinct values and their counts, counted in C (a set and ``Counter.update`` over a list)."""
+        """Distinct values and their counts. Text is counted over a list (a set and
+        ``Counter.update``, in C); numbers, booleans and date-times by pandas first, so a chunk of
+        200,000 distinct prices is never turned into Python objects one by one."""
+        if keys is None and values.dtype != object:
+            self._count_array(values)
+            return
         keys = _keys(values) if keys is None else keys
         if not self.distinct_overflow:
             self.distinct.update(keys)
             if len(self.distinct) > DISTINCT_CAP:
-                self.distinct_overflow = True  # the count reached is a lower bound from now on
-                self.distinct_reached = len(self.distinct)
-                self.distinct = set()
+                self._overflow(len(self.distinct))
         self.top.update(keys)
         if len(self.top) > COUNTER_CAP:
             self._prune()
+
+    def _count_array(self, values: pd.Series) -> None:
+        counts = values.value_counts(sort=False)
+        if not self.distinct_overflow:
+            if len(counts) > DISTINCT_CAP:
+                self._overflow(max(len(self.distinct), len(counts)))
+            else:
+                self.distinct.update(_keys(counts.index))
+                if len(self.distinct) > DISTINCT_CAP:
+                    self._overflow(len(self.distinct))
+        if len(counts) > COUNTER_CAP // 2:
+            counts = counts.nlargest(COUNTER_CAP // 2)  # C-speed pruning of a very diverse chunk
+            self.top_pruned = True
+        self.top.update(dict(zip(_keys(counts.index), counts.tolist(), strict=True)))
+        if len(self.top) > COUNTER_CAP:
+            self._prune()
+
+    def _overflow(self, reached: int) -> None:
+        self.distinct_overflow = True  # the count reached is a lower bound from now on
+        self.distinct_reached = reached
+        self.distinct = set()
 
     def _prune(self) -> None:
         """Keep the likeliest top values: drop those seen once, then the least frequent."""
@@ -235,7 +259,7 @@ class ColumnStats:
         return out
 
 
-def _keys(values: pd.Series) -> list:
+def _keys(values: pd.Series | pd.Index) -> list:
     """The values as dictionary keys; date-times as ``datetime`` (numpy makes those in C, where
     pandas makes a ``Timestamp`` per value, ten times slower)."""
     if pd.api.types.is_datetime64_dtype(values.dtype):
