@@ -8,10 +8,16 @@ loads them once here instead of once per job: pandas costs about 0.3 s, jieba's 
 from __future__ import annotations
 
 import importlib
+import os
 
 
 def load(*modules: str) -> None:
-    """Import ``modules``; one that is not installed is left for the job to report."""
+    """Import ``modules``; one that is not installed is left for the job to report.
+
+    numpy's OpenBLAS would start a thread per core at import: the process that forks jobs is to stay
+    single-threaded (a fork copies no other thread, but a lock one held), and each job is one
+    process on one core anyway, so it is asked for none unless the operator set otherwise."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in modules:
         try:
             importlib.import_module(name)

@@ -139,7 +139,8 @@ class Warmth(Processor):
 
         with ctx.step("Look"):
             return {"warmed_in": Warmth.warmed_in, "pid": os.getpid(), "parent": os.getppid(),
-                    "pandas_loaded": "pandas" in sys.modules}
+                    "pandas_loaded": "pandas" in sys.modules,
+                    "parent_threads": len(os.listdir(f"/proc/{os.getppid()}/task"))}
 
 
 def main(global_config: dict, **settings: Any) -> Any:

@@ -32,6 +32,7 @@ def test_job_processes_start_with_the_processors_libraries_loaded(serve):
     result = get_json(f"{base}/jobs/{job['id']}/result")
     assert result["warmed_in"] == result["parent"] != result["pid"], result
     assert result["pandas_loaded"] is True
+    assert result["parent_threads"] == 1, "the fork server stays single-threaded (no BLAS threads either)"
 
 
 def test_jobs_survive_a_pserve_restart(serve):
