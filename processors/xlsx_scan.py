@@ -389,17 +389,36 @@ def _scan_sheet(zf: zipfile.ZipFile, info: SheetInfo, exact: bool) -> _SheetScan
     return scanner
 
 
+SHARED_STRINGS = "xl/sharedStrings.xml"
+
+
+def _longest_shared_string(zf: zipfile.ZipFile) -> int:
+    """An upper bound on the longest shared string: the most bytes from one ``<si`` to the next
+    (a string under another prefix only merges two spans: a larger bound). Reading the part also
+    checks its CRC."""
+    if SHARED_STRINGS not in zf.NameToInfo:
+        return 0
+    longest = carry = 0
+    for data in _blocks(zf, SHARED_STRINGS, b">"):
+        spans = data.split(b"<si")
+        if len(spans) == 1:
+            carry += len(data)
+            continue
+        longest = max(longest, carry + len(spans[0]), max(map(len, spans[1:-1]), default=0))
+        carry = len(spans[-1])
+    return max(longest, carry)
+
+
 def _shared_string_lengths(zf: zipfile.ZipFile) -> np.ndarray:
+    """An upper bound on each shared string's length: the bytes from one ``<si`` to the next."""
     import numpy as np  # the worker's import, not the web process's (it lists processors only)
 
-    """An upper bound on each shared string's length: the bytes from one ``<si`` to the next."""
-    name = "xl/sharedStrings.xml"
-    if name not in zf.NameToInfo:
+    if SHARED_STRINGS not in zf.NameToInfo:
         return np.zeros(0, dtype=np.int64)
     starts: list[int] = []
     offset = 0
     si = re.compile(rb"<(?:[\w.-]+:)?si[\s>/]")
-    for data in _blocks(zf, name, b">"):
+    for data in _blocks(zf, SHARED_STRINGS, b">"):
         starts.extend(m.start() + offset for m in si.finditer(data))
         offset += len(data)
     bounds = np.array(starts + [offset], dtype=np.int64)
@@ -431,11 +450,10 @@ def scan(zf: zipfile.ZipFile, limits: Mapping[str, int]) -> WorkbookInfo:
         for info in book.sheets:
             scan_sheet(zf, info)
             _check_extent(info, limits)
-        lengths = _shared_string_lengths(zf)
         max_chars = limits.get("max_extracted_chars", DEFAULT_MAX_CHARS)
-        cells = sum(s.cells for s in book.sheets)
-        bound = cells * int(lengths.max()) if len(lengths) else 0  # exact count only when this is too much
-        book.shared_chars = bound if bound <= max_chars else _expanded_chars(zf, book.sheets, lengths)
+        bound = sum(s.cells for s in book.sheets) * _longest_shared_string(zf)  # counted exactly only when too much
+        book.shared_chars = bound if bound <= max_chars else _expanded_chars(zf, book.sheets,
+                                                                             _shared_string_lengths(zf))
         if book.shared_chars > max_chars:
             raise ProcessingError("too_large", f"The workbook's text expands to more than {max_chars:,} characters "
                                                "(its shared strings are repeated that often); the limit is "
@@ -458,7 +476,7 @@ def _check_extent(info: SheetInfo, limits: Mapping[str, int]) -> None:
 
 def _check_rest(zf: zipfile.ZipFile, book: WorkbookInfo) -> None:
     """Read the members not read yet, so that a bad CRC or broken deflate data shows here."""
-    seen = {s.part for s in book.sheets} | {"xl/workbook.xml", "xl/sharedStrings.xml"}
+    seen = {s.part for s in book.sheets} | {"xl/workbook.xml", SHARED_STRINGS}
     for info in zf.infolist():
         if info.filename not in seen and not info.is_dir():
             with zf.open(info) as f:

@@ -664,3 +664,18 @@ def test_xls_shared_string_bomb_is_refused(tmp_path):
     with pytest.raises(ProcessingError) as info:
         run_processor(XlsProcessor(), path, limits={"max_extracted_chars": 10_000_000})
     assert info.value.code == "too_large"
+
+
+def test_a_shared_string_longer_than_a_read_block_is_measured_whole(tmp_path):
+    """The scan reads parts a megabyte at a time: a 1.5 MB string spans blocks and still counts
+    whole, so two cells pointing at it are refused below 3 million characters."""
+    import random
+
+    text = "".join(random.Random(5).choices("abcdefghij >", k=1_500_000))  # ">": blocks may end inside it
+    cells = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>0</v></c></row>'
+    path = hand_workbook(tmp_path / "long.xlsx", f"<sheetData>{cells}</sheetData>", shared=[text, "a"])
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, path, limits={"max_extracted_chars": 2_999_999})
+    assert info.value.code == "too_large"
+    run = run_processor(P, path, limits={"max_extracted_chars": 3_100_000})
+    assert run.result["sheets"][0]["columns"] == 2
