@@ -314,7 +314,8 @@ def _pypdf_source(ctx: Any, reader: Any, password: str | None) -> PypdfSource:
         raise FileNotDecryptedError("not decrypted")
     try:
         pages = list(reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            NotImplementedError):  # NotImplementedError: a damaged filter name, such as /Flate£ecode
         log.info("job %s: the page tree is broken; scanning the objects for pages", ctx.job_id, exc_info=True)
         pages = recover_pages(reader, ctx.limits.max_pages)
     if not pages:

@@ -2,6 +2,7 @@
 member is opened, and spreadsheet-formula escaping of exported cells."""
 from __future__ import annotations
 
+import errno
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -22,7 +23,8 @@ def check_zip(path: str | Path, limits: Mapping[str, int]) -> zipfile.ZipFile:
     """
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):  # NotImplementedError: a zip
+        # "version needed to extract" past what zipfile knows, as a damaged header reads
         raise ProcessingError("corrupt_file", "The file is not a readable zip container: it is damaged or "
                                               "incomplete.") from None
     try:
@@ -61,9 +63,14 @@ def zip_errors(kind: str) -> Iterator[None]:
 
     try:
         yield
-    except (zipfile.BadZipFile, zlib.error, EOFError, ParseError, KeyError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ParseError, KeyError, UnicodeDecodeError) as exc:
         raise ProcessingError("corrupt_file", f"The {kind} is damaged: a part of it cannot be read (a bad "
                                               "checksum, broken compressed data or malformed XML).") from exc
+    except OSError as exc:  # a member's header offset pointing before the file's start: EINVAL on seek
+        if exc.errno != errno.EINVAL:
+            raise
+        raise ProcessingError("corrupt_file", f"The {kind} is damaged: a part of it points outside the "
+                                              "file.") from exc
     except DefusedXmlException:
         raise ProcessingError("corrupt_file", f"The {kind} declares XML entities, which Office files never "
                                               "do; it was refused as unsafe.") from None

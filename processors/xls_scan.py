@@ -1,10 +1,11 @@
-"""One pass over an xls workbook's BIFF records, before calamine loads a sheet.
+"""One pass over an xls workbook's BIFF records, before calamine opens it.
 
-calamine builds each sheet as one dense grid sized by the positions of its cells, and a BIFF cell
-record holds a 16-bit row and a 16-bit column: one cell at row 65,535, column 16,383 (a well-formed
-record, if not a valid sheet) asks for a billion cells, and the process aborts when the allocation
-fails. Here every cell record of each sheet's substream (from its BOF record to its EOF) is read for
-its position, so the limits are checked on what is really there before calamine allocates anything.
+calamine builds each sheet as one dense grid, sized first by the sheet's DIMENSIONS record (rows
+as a 32-bit count: one record can ask for 640 GB, and a first row past the last wraps around to
+four billion rows) and then by the positions of its cells (a 16-bit row and column each: one cell
+at row 65,535, column 16,383 asks for a billion cells). It does so for every sheet when the
+workbook is opened, and the process aborts when an allocation fails. Here both are read from each
+sheet's records, so the limits are checked before calamine allocates anything.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ MANY_CELLS = frozenset({0x00BD, 0x00BE})
 BOF = frozenset({0x0009, 0x0209, 0x0409, 0x0809})
 EOF = 0x000A
 BOUNDSHEET = 0x0085
+DIMENSIONS = frozenset({0x0000, 0x0200})  # BIFF2, BIFF3-8
 FILEPASS = 0x002F  # the records after it are encrypted: their bytes are no positions
 SST, CONTINUE, LABELSST = 0x00FC, 0x003C, 0x00FD
 HEAD = struct.Struct("<HH")
@@ -35,6 +37,7 @@ class SheetExtent:
     rows: int = 0  # 1-based: the last row holding a cell record (0: none)
     columns: int = 0
     shared: list = field(default_factory=list)  # the shared-string index of each LABELSST record
+    inverted: bool = False  # a DIMENSIONS record whose first row or column lies past its last
 
 
 def sheet_extents(stream: bytes) -> list[SheetExtent]:
@@ -60,6 +63,11 @@ def _measure(stream: bytes, pos: int, name: str, whole: bool = False) -> SheetEx
             depth -= 1
             if depth <= 0 and not whole:
                 break
+        elif kind in DIMENSIONS and size >= 10 and body + size <= end:
+            first_row, last_row, first_col, last_col = struct.unpack_from(
+                "<IIHH" if size >= 14 else "<HHHH", stream, body)
+            sheet.inverted = sheet.inverted or first_row > last_row or first_col > last_col
+            sheet.rows, sheet.columns = max(sheet.rows, last_row), max(sheet.columns, last_col)
         elif size >= 4 and body + size <= end:
             if kind in ONE_CELL:
                 row, col = POSITION.unpack_from(stream, body)
@@ -188,6 +196,9 @@ def check_extents(stream: bytes, limits: Mapping[str, int]) -> None:
                                                "(its shared strings are repeated that often); the limit is "
                                                f"{max_chars:,}.")
     for sheet in sheets:
+        if sheet.inverted:
+            raise ProcessingError("corrupt_file", f"The sheet {sheet.name!r} declares its first row or column past its "
+                                                  "last: the workbook looks damaged.")
         if sheet.rows > limits["max_rows"] or sheet.columns > limits["max_columns"] or \
                 sheet.rows * sheet.columns > limits["max_cells"]:
             raise ProcessingError("too_large", f"The sheet {sheet.name!r} spans {sheet.rows:,} rows by "

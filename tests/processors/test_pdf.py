@@ -387,3 +387,14 @@ def test_cancel_mid_extraction_stops_the_page_reader(tmp_path):
         run(tmp_path, data, cancel_after=8)
     assert not [t for t in threading.enumerate() if t.name == "pdf-pages"]
 
+
+
+def test_a_damaged_filter_name_is_a_damaged_file(tmp_path, corpus):
+    """PDFium refuses the file, and pypdf meets a filter it does not know in the object stream that
+    holds the pages (/Flate£ecode, as a flipped byte makes it): corrupt_file, not a crash."""
+    data = (corpus / "pdf_4_pages.pdf").read_bytes()
+    at = data.index(b"/FlateDecode", data.index(b"/ObjStm"))
+    (tmp_path / "bad.pdf").write_bytes(data[:at] + b"/Flate\xa3ecode" + data[at + 12:])
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, tmp_path / "bad.pdf")
+    assert info.value.code == "corrupt_file"

@@ -679,3 +679,64 @@ def test_a_shared_string_longer_than_a_read_block_is_measured_whole(tmp_path):
     assert info.value.code == "too_large"
     run = run_processor(P, path, limits={"max_extracted_chars": 3_100_000})
     assert run.result["sheets"][0]["columns"] == 2
+
+
+def _patched_dimensions(tmp_path, corpus, first_row: int, last_row: int, last_col: int):
+    """The corpus's xls with its last sheet's DIMENSIONS record rewritten (BIFF8: 32-bit rows)."""
+    import shutil
+    import struct
+
+    import olefile
+
+    path = tmp_path / "dims.xls"
+    shutil.copy(corpus / "xls_calamine_base.xls", path)
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        pos, last = 0, None
+        while pos + 4 <= len(data):
+            kind, size = struct.unpack_from("<HH", data, pos)
+            last = pos if kind == 0x0200 else last
+            pos += 4 + size
+        struct.pack_into("<IIHH", data, last + 4, first_row, last_row, 0, last_col)
+        ole.write_stream("Workbook", bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("first_row,last_row,last_col,code", [
+    (0, 1_000_000, 16_000, "too_large"),  # calamine reserves 640 GB when it opens the workbook
+    (222, 2, 2, "corrupt_file"),  # a first row past the last: calamine's count wraps to 4 billion rows
+])
+def test_xls_dimensions_are_checked_before_calamine_opens_the_file(tmp_path, corpus, first_row, last_row,
+                                                                   last_col, code):
+    with pytest.raises(ProcessingError) as info:
+        run_processor(XlsProcessor(), _patched_dimensions(tmp_path, corpus, first_row, last_row, last_col))
+    assert info.value.code == code, info.value.message
+
+
+def _zip_patched(tmp_path, corpus, name: str, patch) -> object:
+    data = bytearray((corpus / name).read_bytes())
+    patch(data)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _eocd(data: bytearray) -> int:
+    return data.rindex(b"PK\x05\x06")
+
+
+@pytest.mark.parametrize("patch", [
+    # "version needed to extract" 18.9 in the central directory: zipfile raises NotImplementedError
+    lambda d: d.__setitem__(slice(d.index(b"PK\x01\x02") + 6, d.index(b"PK\x01\x02") + 8), (189).to_bytes(2, "little")),
+    # the central directory said to start 1,000 bytes later than it does: members at negative offsets
+    lambda d: d.__setitem__(slice(_eocd(d) + 16, _eocd(d) + 20),
+                            (int.from_bytes(d[_eocd(d) + 16:_eocd(d) + 20], "little") + 1000).to_bytes(4, "little")),
+    # the first member's local name flagged UTF-8 but not UTF-8
+    lambda d: (d.__setitem__(slice(6, 8), (int.from_bytes(d[6:8], "little") | 0x800).to_bytes(2, "little")),
+               d.__setitem__(30, 0xFF)),
+], ids=["version", "offsets", "name"])
+def test_damaged_zip_headers_are_damaged_files(tmp_path, corpus, patch):
+    """Bytes a flip can spoil in a zip's headers: each is corrupt_file, not an unexpected error."""
+    with pytest.raises(ProcessingError) as info:
+        run_processor(P, _zip_patched(tmp_path, corpus, "xlsx_merge_cells.xlsx", patch))
+    assert info.value.code == "corrupt_file", info.value.message
