@@ -10,7 +10,7 @@ sheet's records, so the limits are checked before calamine allocates anything.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyramid_jobs import ProcessingError
@@ -29,6 +29,15 @@ FILEPASS = 0x002F  # the records after it are encrypted: their bytes are no posi
 SST, CONTINUE, LABELSST = 0x00FC, 0x003C, 0x00FD
 HEAD = struct.Struct("<HH")
 POSITION = struct.Struct("<HH")
+
+
+def _records(stream: bytes, pos: int = 0) -> Iterator[tuple[int, int, int]]:
+    """(kind, where its body starts, its size) of each BIFF record from ``pos`` on."""
+    end = len(stream)
+    while pos + 4 <= end:
+        kind, size = HEAD.unpack_from(stream, pos)
+        yield kind, pos + 4, size
+        pos += 4 + size
 
 
 @dataclass
@@ -54,44 +63,37 @@ def sheet_extents(stream: bytes) -> list[SheetExtent]:
 def _measure(stream: bytes, pos: int, name: str, whole: bool = False) -> SheetExtent:
     sheet = SheetExtent(name)
     depth, end = 0, len(stream)
-    while pos + 4 <= end:
-        kind, size = HEAD.unpack_from(stream, pos)
-        body = pos + 4
+    for kind, body, size in _records(stream, pos):
         if kind in BOF:
             depth += 1
         elif kind == EOF:
             depth -= 1
             if depth <= 0 and not whole:
                 break
-        elif kind in DIMENSIONS and size >= 10 and body + size <= end:
+        elif body + size > end:
+            break
+        elif kind in DIMENSIONS and size >= 10:
             first_row, last_row, first_col, last_col = struct.unpack_from(
                 "<IIHH" if size >= 14 else "<HHHH", stream, body)
             sheet.inverted = sheet.inverted or first_row > last_row or first_col > last_col
             sheet.rows, sheet.columns = max(sheet.rows, last_row), max(sheet.columns, last_col)
-        elif size >= 4 and body + size <= end:
-            if kind in ONE_CELL:
-                row, col = POSITION.unpack_from(stream, body)
-                _grow(sheet, row, col)
-                if kind == LABELSST and size >= 10:
-                    sheet.shared.append(struct.unpack_from("<I", stream, body + 6)[0])
-            elif kind in MANY_CELLS and size >= 6:
-                row, _ = POSITION.unpack_from(stream, body)
-                (last,) = struct.unpack_from("<H", stream, body + size - 2)
-                _grow(sheet, row, last)
-        pos = body + size
+        elif kind in ONE_CELL and size >= 4:
+            row, col = POSITION.unpack_from(stream, body)
+            _grow(sheet, row, col)
+            if kind == LABELSST and size >= 10:
+                sheet.shared.append(struct.unpack_from("<I", stream, body + 6)[0])
+        elif kind in MANY_CELLS and size >= 6:
+            row, _ = POSITION.unpack_from(stream, body)
+            (last,) = struct.unpack_from("<H", stream, body + size - 2)
+            _grow(sheet, row, last)
     return sheet
 
 
 def is_encrypted(stream: bytes) -> bool:
     """Whether the workbook's own substream holds a FILEPASS record (a password protects it)."""
-    pos, end = 0, len(stream)
-    while pos + 4 <= end:
-        kind, size = HEAD.unpack_from(stream, pos)
-        if kind == FILEPASS:
-            return True
-        if kind == EOF:
-            return False
-        pos += 4 + size
+    for kind, _, _ in _records(stream):
+        if kind in (FILEPASS, EOF):
+            return kind == FILEPASS
     return False
 
 
@@ -103,16 +105,13 @@ def _grow(sheet: SheetExtent, row: int, col: int) -> None:
 def _sheet_names(stream: bytes) -> dict[int, str]:
     """Stream offset of each sheet's BOF -> its name, from the BOUNDSHEET records (BIFF5 and 8)."""
     names: dict[int, str] = {}
-    pos, end = 0, len(stream)
-    while pos + 4 <= end:
-        kind, size = HEAD.unpack_from(stream, pos)
+    for kind, body, size in _records(stream):
         if kind == BOUNDSHEET and size >= 8:
-            (offset,) = struct.unpack_from("<I", stream, pos + 4)
-            count = stream[pos + 10]
-            flags = stream[pos + 11] if size > 8 else 0
-            raw = stream[pos + 12:pos + 12 + count * (2 if flags & 1 else 1)]
+            (offset,) = struct.unpack_from("<I", stream, body)
+            count = stream[body + 6]
+            flags = stream[body + 7] if size > 8 else 0
+            raw = stream[body + 8:body + 8 + count * (2 if flags & 1 else 1)]
             names[offset] = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
-        pos += 4 + size
     return names
 
 
@@ -121,17 +120,13 @@ def shared_string_lengths(stream: bytes) -> list[int]:
     records (a string's characters may run on into the next CONTINUE, which then starts with a
     byte saying whether they are one or two bytes wide)."""
     parts: list[bytes] = []
-    pos, end = 0, len(stream)
-    while pos + 4 <= end:
-        kind, size = HEAD.unpack_from(stream, pos)
-        body = stream[pos + 4:pos + 4 + size]
+    for kind, body, size in _records(stream):
         if kind == SST:
-            parts = [body[8:]]  # after the total and unique counts
+            parts = [stream[body + 8:body + size]]  # after the total and unique counts
         elif kind == CONTINUE and parts:
-            parts.append(body)
+            parts.append(stream[body:body + size])
         elif parts or kind == EOF:
             break
-        pos += 4 + size
     return _Strings(parts).lengths() if parts else []
 
 
@@ -199,9 +194,12 @@ def check_extents(stream: bytes, limits: Mapping[str, int]) -> None:
         if sheet.inverted:
             raise ProcessingError("corrupt_file", f"The sheet {sheet.name!r} declares its first row or column past its "
                                                   "last: the workbook looks damaged.")
-        if sheet.rows > limits["max_rows"] or sheet.columns > limits["max_columns"] or \
-                sheet.rows * sheet.columns > limits["max_cells"]:
-            raise ProcessingError("too_large", f"The sheet {sheet.name!r} spans {sheet.rows:,} rows by "
-                                               f"{sheet.columns:,} columns; the limits are {limits['max_rows']:,} "
-                                               f"rows, {limits['max_columns']:,} columns and "
-                                               f"{limits['max_cells']:,} cells.")
+        check_grid(sheet.name, sheet.rows, sheet.columns, limits)
+
+
+def check_grid(name: str, rows: int, columns: int, limits: Mapping[str, int]) -> None:
+    """Refuse (``too_large``) a sheet whose grid passes ``max_rows``, ``max_columns`` or ``max_cells``."""
+    if rows > limits["max_rows"] or columns > limits["max_columns"] or rows * columns > limits["max_cells"]:
+        raise ProcessingError("too_large", f"The sheet {name!r} spans {rows:,} rows by {columns:,} columns; the "
+                                           f"limits are {limits['max_rows']:,} rows, {limits['max_columns']:,} "
+                                           f"columns and {limits['max_cells']:,} cells.")

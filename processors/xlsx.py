@@ -22,7 +22,7 @@ from . import limits as builtin_limits
 from . import warmup
 from .ooxml import is_encrypted_ooxml, open_ooxml
 from .safety import OLE_MAGIC, ZIP_MAGIC, check_zip, zip_errors
-from .xls_scan import check_extents, is_encrypted
+from .xls_scan import check_extents, check_grid, is_encrypted
 from .xlsx_scan import SheetInfo, scan, scan_ods
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -97,12 +97,7 @@ class SpreadsheetProcessor(Processor):
 
     def check_sheet(self, ctx: Any, info: SheetInfo, sheet: Any) -> None:
         """Limits on what calamine loaded (for xlsx and ods they were checked before, on the XML)."""
-        limits = ctx.limits
-        rows, columns = sheet.total_height, sheet.total_width
-        if rows > limits.max_rows or columns > limits.max_columns or rows * columns > limits.max_cells:
-            raise ProcessingError("too_large", f"The sheet {info.name!r} spans {rows:,} rows by {columns:,} columns; "
-                                               f"the limits are {limits.max_rows:,} rows, {limits.max_columns:,} "
-                                               f"columns and {limits.max_cells:,} cells.")
+        check_grid(info.name, sheet.total_height, sheet.total_width, ctx.limits)
 
     def _read(self, ctx: Any, wb: Any, book: Book) -> dict:
         from .sheets import SheetReader, sheet_file_name, sheet_markdown  # pandas: the worker's import only

@@ -331,16 +331,6 @@ def _letters_above(col: int) -> bytes:
     return b"|".join(alts) or b"(?!)"
 
 
-def _digits_above(n: int) -> bytes:
-    """A regex for row numbers above ``n``: more digits (leading zeros too: safe), or as many and larger."""
-    digits = str(n)
-    alts = [rb"\d{%d,}" % (len(digits) + 1)]
-    for i, ch in enumerate(digits):
-        if ch != "9":
-            alts.append(digits[:i].encode() + b"[%d-9]" % (int(ch) + 1) + (rb"\d{%d}" % (len(digits) - i - 1)))
-    return b"|".join(alts)
-
-
 def _rows_above(n: int) -> bytes:
     """A regex for row numbers past ``row_bound(n)``: more digits, or a larger first or second digit
     (two tests per cell, where an exact "above n" needs one per digit)."""

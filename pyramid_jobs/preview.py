@@ -65,9 +65,4 @@ def _markdown() -> Any:
     return md
 
 
-def cache_clear() -> None:
-    """Forget rendered previews (tests)."""
-    _render.cache_clear()
-
-
-__all__ = ["PREVIEW_BYTES", "PREVIEW_NAME", "Preview", "cache_clear", "markdown_preview"]
+__all__ = ["PREVIEW_BYTES", "PREVIEW_NAME", "Preview", "markdown_preview"]
